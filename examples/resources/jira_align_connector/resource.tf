@@ -1,0 +1,42 @@
+# Basic auth: a Jira service account and its password or API token.
+resource "jira_align_connector" "basic" {
+  name      = "jira-cloud"
+  jira_url  = "https://example.atlassian.net"
+  jira_type = "cloud"
+  basic = {
+    username = "svc-align@example.com"
+    password = var.jira_api_token
+  }
+}
+
+# Basic auth with a write-only secret (Terraform/OpenTofu 1.11+): never stored in state.
+# Bump password_wo_version to send a new value.
+resource "jira_align_connector" "basic_wo" {
+  name      = "jira-cloud-wo"
+  jira_url  = "https://example.atlassian.net"
+  jira_type = "cloud"
+  basic = {
+    username            = "svc-align@example.com"
+    password_wo         = var.jira_api_token
+    password_wo_version = 1
+  }
+}
+
+# OAuth 1.0a: key pair, application link and access token, all managed by Terraform.
+resource "jira_align_connector" "oauth" {
+  name      = "jira-data-center"
+  jira_url  = "https://jira.example.com"
+  jira_type = "data_center"
+  oauth1 = {
+    consumer_key            = jira_application_link.align.consumer.consumer_key
+    private_key_pem         = jira_align_key_pair.align.private_key_pem
+    access_token            = jira_align_access_token.align.token
+    access_token_secret     = jira_align_access_token.align.token_secret
+    access_token_expires_at = jira_align_access_token.align.expires_at
+  }
+}
+
+variable "jira_api_token" {
+  type      = string
+  sensitive = true
+}

@@ -1,0 +1,8 @@
+resource "jira_align_key_pair" "align" {
+  rsa_bits = 3072
+
+  # Change a keeper to rotate the key.
+  keepers = {
+    rotation = "2026-11"
+  }
+}

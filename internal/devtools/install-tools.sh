@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the pinned tools this project tests and documents with into ./bin.
+# Re-runs are cheap: each tool is skipped when its binary already reports the pinned version.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN="$PWD/bin"
+mkdir -p "$BIN"
+export GOBIN="$BIN"
+export GOFLAGS=-buildvcs=false
+
+TERRAFORM_VERSION=1.5.7
+TOFU_VERSION=1.12.6
+GOLANGCI_VERSION=v2.15.0
+TFPLUGINDOCS_VERSION=v0.25.0
+
+want() { # want <tool> -> 0 when the tool must be built
+  case "$1" in
+    terraform) [ -x "$BIN/terraform" ] && "$BIN/terraform" version 2>/dev/null | head -1 | grep -q "v$TERRAFORM_VERSION" && return 1 ;;
+    tofu) [ -x "$BIN/tofu" ] && TF_CLI_CONFIG_FILE=/dev/null "$BIN/tofu" version 2>/dev/null | head -1 | grep -qx "OpenTofu v$TOFU_VERSION" && return 1 ;;
+    golangci-lint) [ -x "$BIN/golangci-lint" ] && "$BIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_VERSION#v}" && return 1 ;;
+    tfplugindocs) [ -x "$BIN/tfplugindocs" ] && [ -f "$BIN/.tfplugindocs-$TFPLUGINDOCS_VERSION" ] && return 1 ;;
+  esac
+  return 0
+}
+
+tools=("$@")
+[ ${#tools[@]} -gt 0 ] || tools=(terraform tofu golangci-lint tfplugindocs)
+
+for t in "${tools[@]}"; do
+  want "$t" || { echo "install-tools: $t already at pinned version"; continue; }
+  echo "install-tools: building $t"
+  case "$t" in
+    terraform)
+      go install "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" ;;
+    tofu)
+      # OpenTofu's go.mod carries a replace directive, so `go install mod@ver` refuses it.
+      dir=$(go mod download -json "github.com/opentofu/opentofu@v$TOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+      [ -n "$dir" ] || { echo "install-tools: could not download opentofu" >&2; exit 1; }
+      work=$(mktemp -d)
+      cp -r "$dir/." "$work/"
+      chmod -R u+w "$work"
+      (cd "$work" && go build -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$BIN/tofu" ./cmd/tofu)
+      rm -rf "$work" ;;
+    golangci-lint)
+      go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_VERSION" ;;
+    tfplugindocs)
+      go install "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$TFPLUGINDOCS_VERSION"
+      touch "$BIN/.tfplugindocs-$TFPLUGINDOCS_VERSION" ;;
+    *) echo "install-tools: unknown tool $t" >&2; exit 2 ;;
+  esac
+done

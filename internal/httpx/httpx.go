@@ -1,0 +1,421 @@
+// Package httpx is the one HTTP layer shared by the Jira Align and Jira clients: TLS settings,
+// per-attempt timeouts, and retries with exponential backoff and jitter that honour Retry-After.
+//
+// It never logs a header or a body, so no credential can leak through it.
+package httpx
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+// Defaults for Settings fields left at their zero value.
+const (
+	DefaultRequestTimeout = 60 * time.Second
+	DefaultMaxRetries     = 5
+	DefaultMinBackoff     = 250 * time.Millisecond
+	DefaultMaxBackoff     = 20 * time.Second
+	maxResponseBytes      = 16 << 20
+)
+
+// Settings configures a Client.
+type Settings struct {
+	// RequestTimeout bounds each attempt (connect, send, read the whole response).
+	// A Retry-After longer than this ends the retries.
+	RequestTimeout time.Duration
+	// MaxRetries is how many times a failed attempt is tried again (0 disables retries;
+	// a negative value means the default).
+	MaxRetries int
+	// CACertPEM holds extra PEM trust roots, added to the system pool.
+	CACertPEM string
+	// UserAgent is sent on every request.
+	UserAgent string
+	// MinBackoff and MaxBackoff bound the exponential backoff between attempts.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+func (s Settings) withDefaults() Settings {
+	if s.RequestTimeout <= 0 {
+		s.RequestTimeout = DefaultRequestTimeout
+	}
+	if s.MaxRetries < 0 {
+		s.MaxRetries = DefaultMaxRetries
+	}
+	if s.MinBackoff <= 0 {
+		s.MinBackoff = DefaultMinBackoff
+	}
+	if s.MaxBackoff <= 0 {
+		s.MaxBackoff = DefaultMaxBackoff
+	}
+	if s.MaxBackoff < s.MinBackoff {
+		s.MaxBackoff = s.MinBackoff
+	}
+	return s
+}
+
+// Client sends requests with retries. It is safe for concurrent use and keeps connections alive.
+type Client struct {
+	settings  Settings
+	transport *http.Transport
+	http      *http.Client
+}
+
+// New builds a Client. It fails when CACertPEM holds no usable certificate.
+func New(s Settings) (*Client, error) {
+	s = s.withDefaults()
+	tlsConfig, err := TLSConfig(s.CACertPEM)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   15 * time.Second,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	c := &Client{settings: s, transport: tr}
+	c.http = c.HTTPClient(tr)
+	return c, nil
+}
+
+// TLSConfig returns the TLS settings every client uses: TLS 1.2 at least, the system roots plus
+// the given PEM roots.
+func TLSConfig(caCertPEM string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if strings.TrimSpace(caCertPEM) == "" {
+		return cfg, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM([]byte(caCertPEM)) {
+		return nil, errors.New("ca_cert_pem holds no PEM-encoded certificate")
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
+
+// Settings returns the effective settings, defaults applied.
+func (c *Client) Settings() Settings { return c.settings }
+
+// Transport returns the shared keep-alive transport, for wrapping (for example by an OAuth signer).
+func (c *Client) Transport() http.RoundTripper { return c.transport }
+
+// HTTPClient returns an *http.Client over rt with this client's timeout, which never follows
+// redirects (the OAuth approval step reads its verifier from a 302).
+func (c *Client) HTTPClient(rt http.RoundTripper) *http.Client {
+	return &http.Client{
+		Transport:     rt,
+		Timeout:       c.settings.RequestTimeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// CloseIdleConnections releases pooled connections.
+func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
+
+// Request describes one logical call; Do builds a fresh *http.Request for every attempt.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
+	// Idempotent requests are retried after any transient failure. Others are retried only when
+	// the server certainly did not act on them (refused connection, 429, 503); after an
+	// ambiguous failure Do returns an *AmbiguousError so the caller can check before retrying.
+	Idempotent bool
+	// Transport, when set, replaces the shared transport for this call (an OAuth signing
+	// transport that re-signs, with a fresh nonce, on every attempt).
+	Transport http.RoundTripper
+	// Describe names the call in logs and errors, e.g. "GET connector"; default METHOD URL path.
+	Describe string
+}
+
+// Response is a response whose body has been read in full.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	Attempts   int
+}
+
+// AmbiguousError reports a non-idempotent request that failed after it may have reached the server.
+type AmbiguousError struct {
+	Call string
+	Err  error
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("%s: the outcome is unknown (the connection failed after the request was sent): %v", e.Call, e.Err)
+}
+
+func (e *AmbiguousError) Unwrap() error { return e.Err }
+
+// Do sends the request, retrying transient failures within the configured bounds. Any HTTP
+// status is returned as a Response (after retries for 429 and 5xx ran out); only failures to get
+// a response at all are errors.
+func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
+	call := r.Describe
+	if call == "" {
+		call = r.Method + " " + pathOf(r.URL)
+	}
+	hc := c.http
+	if r.Transport != nil {
+		hc = c.HTTPClient(r.Transport)
+	}
+	var resp *Response
+	err := c.Retry(ctx, call, func(ctx context.Context, attempt int) error {
+		res, err := c.once(ctx, hc, r)
+		if err != nil {
+			if !r.Idempotent && !notSent(err) {
+				return Permanent(&AmbiguousError{Call: call, Err: err})
+			}
+			return Transient(err, 0)
+		}
+		res.Attempts = attempt
+		resp = res
+		if retryableStatus(res.StatusCode) {
+			if !r.Idempotent && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusServiceUnavailable {
+				return nil
+			}
+			return Transient(&StatusError{Call: call, StatusCode: res.StatusCode}, RetryAfter(res.Header, time.Now()))
+		}
+		return nil
+	})
+	var se *StatusError
+	if errors.As(err, &se) && resp != nil && resp.StatusCode == se.StatusCode {
+		// Retries ran out on an HTTP status: hand the last response to the caller, who knows
+		// how to describe it.
+		var bound *RetryAfterTooLongError
+		if !errors.As(err, &bound) {
+			return resp, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Response, error) {
+	actx, cancel := context.WithTimeout(ctx, c.settings.RequestTimeout)
+	defer cancel()
+	var body io.Reader
+	if r.Body != nil {
+		body = strings.NewReader(string(r.Body))
+	}
+	req, err := http.NewRequestWithContext(actx, r.Method, r.URL, body)
+	if err != nil {
+		return nil, Permanent(err)
+	}
+	for k, v := range r.Header {
+		req.Header[k] = append([]string(nil), v...)
+	}
+	if c.settings.UserAgent != "" {
+		req.Header.Set("User-Agent", c.settings.UserAgent)
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = res.Body.Close() }()
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes))
+	if err != nil {
+		return nil, fmt.Errorf("reading the response body: %w", err)
+	}
+	return &Response{StatusCode: res.StatusCode, Header: res.Header, Body: data}, nil
+}
+
+// StatusError is a transient HTTP status that was retried.
+type StatusError struct {
+	Call       string
+	StatusCode int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d %s", e.Call, e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// RetryAfterTooLongError reports a Retry-After beyond the provider's request_timeout.
+type RetryAfterTooLongError struct {
+	Call  string
+	After time.Duration
+	Limit time.Duration
+	Err   error
+}
+
+func (e *RetryAfterTooLongError) Error() string {
+	return fmt.Sprintf("%s: the server asked to retry after %s, longer than request_timeout (%s); try again later or raise request_timeout", e.Call, e.After, e.Limit)
+}
+
+func (e *RetryAfterTooLongError) Unwrap() error { return e.Err }
+
+// RetriesExhaustedError wraps the last transient failure once max_retries ran out.
+type RetriesExhaustedError struct {
+	Call     string
+	Attempts int
+	Err      error
+}
+
+func (e *RetriesExhaustedError) Error() string {
+	return fmt.Sprintf("%s failed after %d attempts (raise max_retries or request_timeout if the peer is slow or rate-limited): %v", e.Call, e.Attempts, e.Err)
+}
+
+func (e *RetriesExhaustedError) Unwrap() error { return e.Err }
+
+type transientError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Transient marks err as worth another attempt, after at least `after` (0: backoff decides).
+func Transient(err error, after time.Duration) error { return &transientError{err: err, after: after} }
+
+// Permanent marks err as final: Retry returns it at once.
+func Permanent(err error) error { return &permanentError{err: err} }
+
+// Retry runs op until it succeeds, returns a non-transient error, or the retry budget runs out.
+// op returns nil, Transient(err, after) or any other error (final). Errors returned are
+// unwrapped from the Transient/Permanent markers.
+func (c *Client) Retry(ctx context.Context, call string, op func(ctx context.Context, attempt int) error) error {
+	s := c.settings
+	for attempt := 1; ; attempt++ {
+		err := op(ctx, attempt)
+		if err == nil {
+			return nil
+		}
+		var p *permanentError
+		if errors.As(err, &p) {
+			return p.err
+		}
+		var t *transientError
+		if !errors.As(err, &t) {
+			if isTransientNetErr(err) && ctx.Err() == nil {
+				t = &transientError{err: err}
+			} else {
+				return err
+			}
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w (last error: %v)", call, ctx.Err(), t.err)
+		}
+		if attempt > s.MaxRetries {
+			return &RetriesExhaustedError{Call: call, Attempts: attempt, Err: t.err}
+		}
+		if t.after > s.RequestTimeout {
+			return &RetryAfterTooLongError{Call: call, After: t.after, Limit: s.RequestTimeout, Err: t.err}
+		}
+		wait := Backoff(attempt, s.MinBackoff, s.MaxBackoff)
+		if t.after > wait {
+			wait = t.after
+		}
+		tflog.Debug(ctx, "retrying after a transient failure", map[string]any{
+			"call": call, "attempt": attempt, "wait": wait.String(), "error": t.err.Error(),
+		})
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("%s: %w (last error: %v)", call, ctx.Err(), t.err)
+		case <-timer.C:
+		}
+	}
+}
+
+// Backoff is the wait before retry number `attempt` (1-based): exponential with full jitter over
+// the upper half, so waits never collapse to zero.
+func Backoff(attempt int, minWait, maxWait time.Duration) time.Duration {
+	d := minWait
+	for i := 1; i < attempt && d < maxWait; i++ {
+		d *= 2
+	}
+	if d > maxWait {
+		d = maxWait
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// RetryAfter parses a Retry-After header (seconds or an HTTP date); 0 when absent or invalid.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code >= 500 && code <= 599 && code != http.StatusNotImplemented
+}
+
+// notSent reports errors that prove the request never reached the server.
+func notSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func isTransientNetErr(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func pathOf(raw string) string {
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			rest = rest[j:]
+			if k := strings.IndexAny(rest, "?#"); k >= 0 {
+				rest = rest[:k]
+			}
+			return rest
+		}
+		return "/"
+	}
+	return raw
+}

@@ -1,0 +1,281 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
+)
+
+var (
+	_ resource.Resource                = (*applicationLinkResource)(nil)
+	_ resource.ResourceWithConfigure   = (*applicationLinkResource)(nil)
+	_ resource.ResourceWithImportState = (*applicationLinkResource)(nil)
+)
+
+// NewApplicationLinkResource is the factory of jira_application_link.
+func NewApplicationLinkResource() resource.Resource { return &applicationLinkResource{} }
+
+type applicationLinkResource struct{ c *clients }
+
+type applicationLinkModel struct {
+	ID         types.String   `tfsdk:"id"`
+	Name       types.String   `tfsdk:"name"`
+	RPCURL     types.String   `tfsdk:"rpc_url"`
+	DisplayURL types.String   `tfsdk:"display_url"`
+	Consumer   *consumerModel `tfsdk:"consumer"`
+}
+
+type consumerModel struct {
+	ConsumerKey  types.String `tfsdk:"consumer_key"`
+	PublicKeyPEM types.String `tfsdk:"public_key_pem"`
+	Name         types.String `tfsdk:"name"`
+	Description  types.String `tfsdk:"description"`
+}
+
+func (r *applicationLinkResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_application_link"
+}
+
+func (r *applicationLinkResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A generic application link in Jira with an incoming OAuth consumer: the \"Application Links > " +
+			"Incoming Authentication\" step that registers Jira Align's public key. Managed with the provider's `jira_username` " +
+			"and `jira_password`, which must be a Jira administrator's. Deleting the link revokes every access token issued to its consumer.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The application link id (a UUID).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Link name shown in Jira, for example `Jira Align`. Changing it replaces the link.",
+				Validators:          []validator.String{validators.Name()},
+				PlanModifiers:       replace,
+			},
+			"rpc_url": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "The Jira Align URL (application URL). One link per URL. Changing it replaces the link.",
+				Validators:          []validator.String{validators.URL()},
+				PlanModifiers:       replace,
+			},
+			"display_url": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Display URL; defaults to `rpc_url`. Changing it replaces the link.",
+				Validators:          []validator.String{validators.URL()},
+				PlanModifiers:       []planmodifier.String{displayURLDefault{}, stringplanmodifier.RequiresReplace()},
+			},
+			"consumer": schema.SingleNestedAttribute{
+				Required:            true,
+				MarkdownDescription: "The incoming consumer: Jira Align's consumer key and public key. Changes are applied in place.",
+				Attributes: map[string]schema.Attribute{
+					"consumer_key": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "1 to 100 letters and digits (spaces and symbols break Jira's OAuth setup). Unique across links.",
+						Validators:          []validator.String{validators.ConsumerKey()},
+					},
+					"public_key_pem": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "RSA public key, PEM `PUBLIC KEY` or bare base64 (`jira_align_key_pair.<name>.public_key_pem`).",
+						Validators:          []validator.String{validators.PublicKeyPEM()},
+					},
+					"name": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString("Jira Align"),
+						MarkdownDescription: "Consumer name shown in Jira (default `Jira Align`).",
+					},
+					"description": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(""),
+						MarkdownDescription: "Consumer description (default empty).",
+					},
+				},
+			},
+		},
+	}
+}
+
+// displayURLDefault plans display_url = rpc_url when it is not configured.
+type displayURLDefault struct{}
+
+func (displayURLDefault) Description(context.Context) string { return "defaults to rpc_url" }
+func (displayURLDefault) MarkdownDescription(context.Context) string {
+	return "defaults to `rpc_url`"
+}
+
+func (displayURLDefault) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if !req.ConfigValue.IsNull() {
+		return
+	}
+	var rpc types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("rpc_url"), &rpc)...)
+	resp.PlanValue = rpc
+}
+
+func (r *applicationLinkResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.c = providerClients(req.ProviderData, &resp.Diagnostics)
+}
+
+func (m *consumerModel) api() jiraapi.Consumer {
+	return jiraapi.Consumer{
+		Key:         m.ConsumerKey.ValueString(),
+		Name:        m.Name.ValueString(),
+		Description: m.Description.ValueString(),
+		PublicKey:   m.PublicKeyPEM.ValueString(),
+	}
+}
+
+func (r *applicationLinkResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	api := r.c.needJira(&resp.Diagnostics)
+	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
+	var plan applicationLinkModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := validators.CheckConsumerKey(plan.Consumer.ConsumerKey.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("consumer").AtName("consumer_key"), "Invalid consumer key", err.Error())
+		return
+	}
+	ctx = r.c.logContext(ctx)
+	link, err := api.CreateApplicationLink(ctx, admin, jiraapi.ApplicationLink{
+		Name: plan.Name.ValueString(), RPCURL: plan.RPCURL.ValueString(), DisplayURL: plan.DisplayURL.ValueString(), TypeID: "generic",
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create the Jira application link", err.Error())
+		return
+	}
+	if err := api.PutConsumer(ctx, admin, link.ID, plan.Consumer.api()); err != nil {
+		// No half-made link: take the link back out before reporting the consumer's failure.
+		if derr := api.DeleteApplicationLink(ctx, admin, link.ID); derr != nil {
+			resp.Diagnostics.AddError("Cannot register the incoming consumer, and cannot remove the new link",
+				fmt.Sprintf("%v\n\nRemoving application link %s failed too: %v\nDelete it in Jira (Administration > Applications > Application links).", err, link.ID, derr))
+			return
+		}
+		resp.Diagnostics.AddError("Cannot register the incoming consumer", err.Error()+"\n\nThe application link created for it was removed again.")
+		return
+	}
+	tflog.Info(ctx, "created Jira application link", map[string]any{"id": link.ID, "consumer_key": plan.Consumer.ConsumerKey.ValueString()})
+	plan.ID = types.StringValue(link.ID)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	api := r.c.needJira(&resp.Diagnostics)
+	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
+	var state applicationLinkModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.c.logContext(ctx)
+	id := state.ID.ValueString()
+	link, err := api.GetApplicationLink(ctx, admin, id)
+	if jiraapi.IsNotFound(err) {
+		resp.Diagnostics.AddWarning("Application link deleted outside Terraform",
+			fmt.Sprintf("Jira application link %s no longer exists; it is removed from state and the plan will create it again.", id))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the Jira application link", err.Error())
+		return
+	}
+	state.Name = types.StringValue(link.Name)
+	state.RPCURL = keepSameURL(state.RPCURL, link.RPCURL)
+	state.DisplayURL = keepSameURL(state.DisplayURL, link.DisplayURL)
+
+	cons, err := api.GetConsumer(ctx, admin, id)
+	switch {
+	case jiraapi.IsNotFound(err):
+		state.Consumer = nil
+	case err != nil:
+		resp.Diagnostics.AddError("Cannot read the application link's incoming consumer", err.Error())
+		return
+	default:
+		c := &consumerModel{
+			ConsumerKey: types.StringValue(cons.Key),
+			Name:        types.StringValue(cons.Name),
+			Description: types.StringValue(cons.Description),
+			PublicKeyPEM: func() types.String {
+				if state.Consumer != nil && keyutil.SamePublicKey(state.Consumer.PublicKeyPEM.ValueString(), cons.PublicKey) {
+					return state.Consumer.PublicKeyPEM
+				}
+				if k, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
+					if p, err := keyutil.PublicKeyPEM(k); err == nil {
+						return types.StringValue(p)
+					}
+				}
+				return types.StringValue(cons.PublicKey)
+			}(),
+		}
+		state.Consumer = c
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func keepSameURL(current types.String, server string) types.String {
+	if !current.IsNull() && strings.TrimRight(current.ValueString(), "/") == strings.TrimRight(server, "/") {
+		return current
+	}
+	return types.StringValue(server)
+}
+
+// Update re-registers the consumer; every other attribute forces replacement.
+func (r *applicationLinkResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	api := r.c.needJira(&resp.Diagnostics)
+	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
+	var plan, state applicationLinkModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.c.logContext(ctx)
+	plan.ID = state.ID
+	if err := api.PutConsumer(ctx, admin, state.ID.ValueString(), plan.Consumer.api()); err != nil {
+		resp.Diagnostics.AddError("Cannot update the incoming consumer", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *applicationLinkResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	api := r.c.needJira(&resp.Diagnostics)
+	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
+	var state applicationLinkModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := api.DeleteApplicationLink(r.c.logContext(ctx), admin, state.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddError("Cannot delete the Jira application link", err.Error())
+	}
+}
+
+func (r *applicationLinkResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	id := strings.TrimSpace(req.ID)
+	if id == "" {
+		resp.Diagnostics.AddError("Invalid import id", "Import an application link by its id (the UUID in Jira's application link URL).")
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+}

@@ -1,0 +1,481 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
+)
+
+var (
+	_ resource.Resource                     = (*connectorResource)(nil)
+	_ resource.ResourceWithConfigure        = (*connectorResource)(nil)
+	_ resource.ResourceWithImportState      = (*connectorResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*connectorResource)(nil)
+	_ resource.ResourceWithConfigValidators = (*connectorResource)(nil)
+)
+
+// privateAppliedVersion is the private-state key holding the credentialVersion this provider
+// last wrote (or saw at import). A refreshed credential_version that differs from it means the
+// secrets were changed outside Terraform.
+const privateAppliedVersion = "applied_credential_version"
+
+// NewConnectorResource is the factory of jira_align_connector.
+func NewConnectorResource() resource.Resource { return &connectorResource{} }
+
+type connectorResource struct{ c *clients }
+
+type connectorModel struct {
+	ID                   types.String `tfsdk:"id"`
+	Name                 types.String `tfsdk:"name"`
+	JiraURL              types.String `tfsdk:"jira_url"`
+	JiraType             types.String `tfsdk:"jira_type"`
+	Basic                *basicModel  `tfsdk:"basic"`
+	OAuth1               *oauth1Model `tfsdk:"oauth1"`
+	PublicKeyFingerprint types.String `tfsdk:"public_key_fingerprint"`
+	CredentialVersion    types.Int64  `tfsdk:"credential_version"`
+	UpdatedAt            types.String `tfsdk:"updated_at"`
+}
+
+type basicModel struct {
+	Username          types.String `tfsdk:"username"`
+	Password          types.String `tfsdk:"password"`
+	PasswordWO        types.String `tfsdk:"password_wo"`
+	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
+}
+
+type oauth1Model struct {
+	ConsumerKey          types.String `tfsdk:"consumer_key"`
+	PrivateKeyPEM        types.String `tfsdk:"private_key_pem"`
+	AccessToken          types.String `tfsdk:"access_token"`
+	AccessTokenSecret    types.String `tfsdk:"access_token_secret"`
+	AccessTokenExpiresAt types.String `tfsdk:"access_token_expires_at"`
+}
+
+var jiraTypes = map[string]int{"cloud": alignapi.JiraTypeCloud, "data_center": alignapi.JiraTypeDataCenter}
+
+func jiraTypeName(n int) string {
+	for k, v := range jiraTypes {
+		if v == n {
+			return k
+		}
+	}
+	return strconv.Itoa(n)
+}
+
+func (r *connectorResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_align_connector"
+}
+
+func (r *connectorResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Jira connector in Jira Align (Administration > Connectors > Jira Settings), authenticated to Jira " +
+			"with basic auth or OAuth 1.0a. Exactly one of `basic` and `oauth1` is set; switching between them is an in-place update.\n\n" +
+			"Jira Align never returns a secret, so secrets are not refreshed. Instead `credential_version` is: when someone changes " +
+			"the connector's credentials outside Terraform, the next plan shows an in-place update that re-sends the configured secrets.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The connector's numeric Jira Align id.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Connector name, 1 to 100 characters, unique in Jira Align (case-insensitive).",
+				Validators:          []validator.String{validators.Name()},
+			},
+			"jira_url": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Base URL of the Jira the connector talks to: `https` (http only for loopback hosts), no query or fragment.",
+				Validators:          []validator.String{validators.URL()},
+			},
+			"jira_type": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "`cloud` or `data_center` (Jira Server and Data Center).",
+				Validators:          []validator.String{stringvalidator.OneOf("cloud", "data_center")},
+			},
+			"basic": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Basic auth: a Jira service account and its password or API token, sent Base64-encoded on every request " +
+					"(so Jira must use TLS). Behind an API-token proxy `username` may be any label and the password is the proxy's token. " +
+					"Give exactly one of `password` and `password_wo`.",
+				Attributes: map[string]schema.Attribute{
+					"username": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Jira service-account username (any label behind an API-token proxy).",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"password": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						MarkdownDescription: "Password or API token. Stored in state; prefer `password_wo` on Terraform/OpenTofu 1.11+.",
+						Validators: []validator.String{
+							stringvalidator.LengthAtLeast(1),
+							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("password_wo")),
+						},
+					},
+					"password_wo": schema.StringAttribute{
+						Optional:  true,
+						Sensitive: true,
+						WriteOnly: true,
+						MarkdownDescription: "Write-only password or API token (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan. " +
+							"Change `password_wo_version` to send a new value.",
+						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"password_wo_version": schema.Int64Attribute{
+						Optional:            true,
+						MarkdownDescription: "Any number; change it to re-send `password_wo` (write-only values are not compared between runs).",
+						Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("password_wo"))},
+					},
+				},
+			},
+			"oauth1": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "OAuth 1.0a (RSA-SHA1): wire it to `jira_align_key_pair` and `jira_align_access_token`. " +
+					"The private key, access token and token secret are stored in state: use encrypted state.",
+				Attributes: map[string]schema.Attribute{
+					"consumer_key": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Consumer key registered in Jira's application link: 1 to 100 letters and digits (spaces and symbols break Jira's OAuth setup).",
+						Validators:          []validator.String{validators.ConsumerKey()},
+					},
+					"private_key_pem": schema.StringAttribute{
+						Required:            true,
+						Sensitive:           true,
+						MarkdownDescription: "PKCS#1 or PKCS#8 PEM RSA private key, at least 2048 bits (`jira_align_key_pair.<name>.private_key_pem`).",
+						Validators:          []validator.String{validators.PrivateKeyPEM()},
+					},
+					"access_token": schema.StringAttribute{
+						Required:            true,
+						Sensitive:           true,
+						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`).",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"access_token_secret": schema.StringAttribute{
+						Required:            true,
+						Sensitive:           true,
+						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`).",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"access_token_expires_at": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`).",
+						Validators:          []validator.String{validators.RFC3339()},
+					},
+				},
+			},
+			"public_key_fingerprint": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "For oauth1: `SHA256:` fingerprint of the stored key's public half, as Jira Align reports it; compare with `jira_align_key_pair.public_key_fingerprint`.",
+			},
+			"credential_version": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "Jira Align's counter of credential changes. A change made outside Terraform shows up here and triggers an update that re-sends the configured secrets.",
+			},
+			"updated_at": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "When Jira Align last changed the connector (RFC 3339).",
+			},
+		},
+	}
+}
+
+func (r *connectorResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("basic"), path.MatchRoot("oauth1")),
+	}
+}
+
+func (r *connectorResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.c = providerClients(req.ProviderData, &resp.Diagnostics)
+}
+
+// input builds the API body from the plan and, for write-only values, the config.
+func (r *connectorResource) input(ctx context.Context, plan connectorModel, config tfsdk.Config) (alignapi.ConnectorInput, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	in := alignapi.ConnectorInput{
+		Name:     plan.Name.ValueString(),
+		JiraURL:  plan.JiraURL.ValueString(),
+		JiraType: jiraTypes[plan.JiraType.ValueString()],
+	}
+	switch {
+	case plan.Basic != nil:
+		in.AuthType = alignapi.AuthBasic
+		in.Username = plan.Basic.Username.ValueString()
+		in.Password = plan.Basic.Password.ValueString()
+		if in.Password == "" {
+			var wo types.String
+			diags.Append(config.GetAttribute(ctx, path.Root("basic").AtName("password_wo"), &wo)...)
+			in.Password = wo.ValueString()
+		}
+		if in.Password == "" {
+			diags.AddAttributeError(path.Root("basic").AtName("password_wo"), "Missing password",
+				"basic needs password or password_wo; password_wo is write-only and needs Terraform or OpenTofu 1.11 or later.")
+		}
+	case plan.OAuth1 != nil:
+		in.AuthType = alignapi.AuthOAuth1
+		in.ConsumerKey = plan.OAuth1.ConsumerKey.ValueString()
+		in.PrivateKeyPEM = plan.OAuth1.PrivateKeyPEM.ValueString()
+		in.AccessToken = plan.OAuth1.AccessToken.ValueString()
+		in.AccessTokenSecret = plan.OAuth1.AccessTokenSecret.ValueString()
+		if s := plan.OAuth1.AccessTokenExpiresAt.ValueString(); s != "" {
+			t, err := validators.CheckRFC3339(s)
+			if err != nil {
+				diags.AddAttributeError(path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
+			}
+			t = t.UTC()
+			in.AccessTokenExpiresAt = &t
+		}
+		// Values unknown at plan time are checked here, before anything is sent.
+		if err := validators.CheckConsumerKey(in.ConsumerKey); err != nil {
+			diags.AddAttributeError(path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
+		}
+		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); err != nil {
+			diags.AddAttributeError(path.Root("oauth1").AtName("private_key_pem"), "Invalid private key", err.Error())
+		}
+	}
+	if err := validators.CheckURL(in.JiraURL); err != nil {
+		diags.AddAttributeError(path.Root("jira_url"), "Invalid URL", err.Error())
+	}
+	return in, diags
+}
+
+func (r *connectorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	api := r.c.needAlign(&resp.Diagnostics)
+	var plan connectorModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	in, diags := r.input(ctx, plan, req.Config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.c.logContext(ctx, in.Password, in.PrivateKeyPEM, in.AccessToken, in.AccessTokenSecret)
+	conn, err := api.CreateConnector(ctx, in)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create the Jira Align connector", err.Error())
+		return
+	}
+	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
+	applyConnector(&plan, conn)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
+}
+
+func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	api := r.c.needAlign(&resp.Diagnostics)
+	var state connectorModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := strconv.Atoi(state.ID.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid connector id", fmt.Sprintf("%q is not a numeric Jira Align connector id.", state.ID.ValueString()))
+		return
+	}
+	conn, err := api.GetConnector(r.c.logContext(ctx), id)
+	if alignapi.IsNotFound(err) {
+		resp.Diagnostics.AddWarning("Connector deleted outside Terraform",
+			fmt.Sprintf("Jira Align connector %d no longer exists; it is removed from state and the plan will create it again.", id))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the Jira Align connector", err.Error())
+		return
+	}
+	refreshConnector(&state, conn)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	if _, ok := appliedVersion(ctx, req.Private); !ok {
+		// Imported: adopt the current credentials as the baseline.
+		resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
+	}
+}
+
+func (r *connectorResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	api := r.c.needAlign(&resp.Diagnostics)
+	var plan, state connectorModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := strconv.Atoi(state.ID.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid connector id", err.Error())
+		return
+	}
+	in, diags := r.input(ctx, plan, req.Config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = r.c.logContext(ctx, in.Password, in.PrivateKeyPEM, in.AccessToken, in.AccessTokenSecret)
+	conn, err := api.UpdateConnector(ctx, id, in)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot update the Jira Align connector", err.Error())
+		return
+	}
+	plan.ID = state.ID
+	applyConnector(&plan, conn)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
+}
+
+func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	api := r.c.needAlign(&resp.Diagnostics)
+	var state connectorModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := strconv.Atoi(state.ID.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid connector id", err.Error())
+		return
+	}
+	if err := api.DeleteConnector(r.c.logContext(ctx), id); err != nil {
+		resp.Diagnostics.AddError("Cannot delete the Jira Align connector", err.Error())
+	}
+}
+
+func (r *connectorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if _, err := strconv.Atoi(strings.TrimSpace(req.ID)); err != nil {
+		resp.Diagnostics.AddError("Invalid import id",
+			fmt.Sprintf("Import a connector by its numeric Jira Align id (for example `terraform import jira_align_connector.prod 12`), not %q.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.TrimSpace(req.ID))...)
+}
+
+// ModifyPlan turns an out-of-band credential change into an in-place update that re-sends the
+// configured secrets, and predicts the fingerprint from the configured key.
+func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	var stateVersion types.Int64
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("credential_version"), &stateVersion)...)
+	applied, ok := appliedVersion(ctx, req.Private)
+	if ok && !stateVersion.IsNull() && stateVersion.ValueInt64() != int64(applied) {
+		var name types.String
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+		resp.Diagnostics.AddWarning("Connector credentials changed outside Terraform",
+			fmt.Sprintf("The credentials of Jira Align connector %q were changed outside Terraform (credential_version %d, last applied %d). "+
+				"This plan re-sends the configured secrets.", name.ValueString(), stateVersion.ValueInt64(), applied))
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("credential_version"), types.Int64Unknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("updated_at"), types.StringUnknown())...)
+	}
+}
+
+// applyConnector writes the server's view into a model built from the plan (secrets stay as planned).
+func applyConnector(m *connectorModel, c *alignapi.Connector) {
+	m.ID = types.StringValue(strconv.Itoa(c.ID))
+	m.CredentialVersion = types.Int64Value(int64(c.CredentialVersion))
+	m.UpdatedAt = types.StringValue(c.UpdatedAt.UTC().Format(time.RFC3339))
+	m.PublicKeyFingerprint = stringOrNull(c.PublicKeyFingerprint)
+	if m.OAuth1 != nil && c.AccessTokenExpiresAt != nil {
+		m.OAuth1.AccessTokenExpiresAt = sameTimeOr(m.OAuth1.AccessTokenExpiresAt, *c.AccessTokenExpiresAt)
+	}
+}
+
+// refreshConnector maps every non-secret field of the server's connector into state, keeping
+// the state's secrets and, where the server's value means the same, the state's spelling.
+func refreshConnector(m *connectorModel, c *alignapi.Connector) {
+	m.ID = types.StringValue(strconv.Itoa(c.ID))
+	m.Name = types.StringValue(c.Name)
+	if m.JiraURL.IsNull() || strings.TrimRight(m.JiraURL.ValueString(), "/") != strings.TrimRight(c.JiraURL, "/") {
+		m.JiraURL = types.StringValue(c.JiraURL)
+	}
+	m.JiraType = types.StringValue(jiraTypeName(c.JiraType))
+	switch c.AuthType {
+	case alignapi.AuthBasic:
+		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null()}
+		if m.Basic != nil {
+			b.Password, b.PasswordWOVersion = m.Basic.Password, m.Basic.PasswordWOVersion
+		}
+		b.Username = stringOrNull(c.Username)
+		m.Basic, m.OAuth1 = b, nil
+	case alignapi.AuthOAuth1:
+		o := &oauth1Model{PrivateKeyPEM: types.StringNull(), AccessToken: types.StringNull(), AccessTokenSecret: types.StringNull(), AccessTokenExpiresAt: types.StringNull()}
+		if m.OAuth1 != nil {
+			o.PrivateKeyPEM, o.AccessToken, o.AccessTokenSecret = m.OAuth1.PrivateKeyPEM, m.OAuth1.AccessToken, m.OAuth1.AccessTokenSecret
+			o.AccessTokenExpiresAt = m.OAuth1.AccessTokenExpiresAt
+		}
+		o.ConsumerKey = stringOrNull(c.ConsumerKey)
+		if c.AccessTokenExpiresAt == nil {
+			o.AccessTokenExpiresAt = types.StringNull()
+		} else {
+			o.AccessTokenExpiresAt = sameTimeOr(o.AccessTokenExpiresAt, *c.AccessTokenExpiresAt)
+		}
+		m.Basic, m.OAuth1 = nil, o
+	}
+	m.PublicKeyFingerprint = stringOrNull(c.PublicKeyFingerprint)
+	m.CredentialVersion = types.Int64Value(int64(c.CredentialVersion))
+	m.UpdatedAt = types.StringValue(c.UpdatedAt.UTC().Format(time.RFC3339))
+}
+
+// sameTimeOr keeps the state's text when it names the same instant as t, else t in RFC 3339 UTC.
+func sameTimeOr(current types.String, t time.Time) types.String {
+	if !current.IsNull() && !current.IsUnknown() {
+		if ct, err := time.Parse(time.RFC3339, current.ValueString()); err == nil && ct.Equal(t) {
+			return current
+		}
+	}
+	return types.StringValue(t.UTC().Format(time.RFC3339))
+}
+
+func stringOrNull(s *string) types.String {
+	if s == nil {
+		return types.StringNull()
+	}
+	return types.StringValue(*s)
+}
+
+// privateData is the part of privatestate.ProviderData the resources use.
+type privateData interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+func appliedVersion(ctx context.Context, p privateData) (int, bool) {
+	if p == nil {
+		return 0, false
+	}
+	b, diags := p.GetKey(ctx, privateAppliedVersion)
+	if diags.HasError() || len(b) == 0 {
+		return 0, false
+	}
+	v, err := strconv.Atoi(string(b))
+	return v, err == nil
+}
+
+func setAppliedVersion(ctx context.Context, p privateSetter, v int) diag.Diagnostics {
+	return p.SetKey(ctx, privateAppliedVersion, []byte(strconv.Itoa(v)))
+}
+

@@ -1,0 +1,303 @@
+// Package provider is the Terraform side of the project: schemas, plan logic and state. Every
+// wire call lives in the alignapi and jiraapi packages.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
+)
+
+// Environment variables read when the matching attribute is not set.
+const (
+	EnvAlignURL      = "JIRA_ALIGN_URL"
+	EnvAlignAPIToken = "JIRA_ALIGN_API_TOKEN"
+	EnvJiraURL       = "JIRA_URL"
+	EnvJiraUsername  = "JIRA_USERNAME"
+	EnvJiraPassword  = "JIRA_PASSWORD"
+)
+
+var _ provider.Provider = (*jiraProvider)(nil)
+
+type jiraProvider struct {
+	version string
+}
+
+// New returns the provider factory for the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &jiraProvider{version: version} }
+}
+
+type providerModel struct {
+	AlignURL       types.String `tfsdk:"align_url"`
+	AlignAPIToken  types.String `tfsdk:"align_api_token"`
+	JiraURL        types.String `tfsdk:"jira_url"`
+	JiraUsername   types.String `tfsdk:"jira_username"`
+	JiraPassword   types.String `tfsdk:"jira_password"`
+	CACertPEM      types.String `tfsdk:"ca_cert_pem"`
+	RequestTimeout types.String `tfsdk:"request_timeout"`
+	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+}
+
+func (p *jiraProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "jira"
+	resp.Version = p.version
+}
+
+func (p *jiraProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages the Jira connector of Jira Align (basic or OAuth 1.0a) and the Jira side of its " +
+			"OAuth 1.0a setup: key pair, application link, access token.",
+		Attributes: map[string]schema.Attribute{
+			"align_url": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Jira Align base URL, for example `https://example.jiraalign.com`. Env: `JIRA_ALIGN_URL`. Required by `jira_align_connector`.",
+			},
+			"align_api_token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Jira Align API token of a user with admin rights on connectors. Env: `JIRA_ALIGN_API_TOKEN`. Provider configuration is never stored in state.",
+			},
+			"jira_url": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Jira base URL, with its context path if any (`https://jira.example.com/jira`). Env: `JIRA_URL`. Used by `jira_application_link` and `jira_align_access_token`.",
+			},
+			"jira_username": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Jira user for the Jira-side calls: a Jira administrator for application links, and by default the service account that approves access tokens. Env: `JIRA_USERNAME`.",
+			},
+			"jira_password": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Password or API token of `jira_username`. Env: `JIRA_PASSWORD`.",
+			},
+			"ca_cert_pem": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Extra PEM trust roots for both peers (a private CA), added to the system roots.",
+			},
+			"request_timeout": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Bound on each HTTP attempt, as a duration (default `60s`). A `Retry-After` longer than this ends the retries.",
+				Validators:          []validator.String{validators.Duration()},
+			},
+			"max_retries": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Retries after a network error, 429 or 5xx, with exponential backoff and jitter that honours `Retry-After` (default 5, 0 disables).",
+			},
+		},
+	}
+}
+
+// clients is the provider data every resource receives.
+type clients struct {
+	http     *httpx.Client
+	align    *alignapi.Client
+	alignErr string
+	jira     *jiraapi.Client
+	jiraErr  string
+	jiraURL  string
+	jiraUser jiraapi.BasicAuth
+	// secrets are the configured credentials, masked in every log line.
+	secrets []string
+	// now is the clock used for expiry decisions (tests may replace it).
+	now func() time.Time
+}
+
+// needAlign returns the Align client or a diagnostic naming the attribute and its env var.
+func (c *clients) needAlign(diags *diag.Diagnostics) *alignapi.Client {
+	if c.align == nil {
+		diags.AddError("Jira Align is not configured", c.alignErr)
+	}
+	return c.align
+}
+
+// needJira returns the Jira client or a diagnostic naming the attribute and its env var.
+func (c *clients) needJira(diags *diag.Diagnostics) *jiraapi.Client {
+	if c.jira == nil {
+		diags.AddError("Jira is not configured", c.jiraErr)
+	}
+	return c.jira
+}
+
+// jiraAdmin returns the provider's Jira credentials or a diagnostic naming what is missing.
+func (c *clients) jiraAdmin(diags *diag.Diagnostics, purpose string) (jiraapi.BasicAuth, bool) {
+	if c.jiraUser.Username == "" || c.jiraUser.Password == "" {
+		diags.AddError("Jira credentials are not configured",
+			fmt.Sprintf("%s needs the provider's jira_username and jira_password (or the environment variables %s and %s).",
+				purpose, EnvJiraUsername, EnvJiraPassword))
+		return jiraapi.BasicAuth{}, false
+	}
+	return c.jiraUser, true
+}
+
+func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// Unknown values (from resources not yet created) cannot configure a client.
+	for name, v := range map[string]types.String{
+		"align_url": cfg.AlignURL, "align_api_token": cfg.AlignAPIToken, "jira_url": cfg.JiraURL,
+		"jira_username": cfg.JiraUsername, "jira_password": cfg.JiraPassword, "ca_cert_pem": cfg.CACertPEM,
+		"request_timeout": cfg.RequestTimeout,
+	} {
+		if v.IsUnknown() {
+			resp.Diagnostics.AddAttributeError(path.Root(name), "Unknown provider setting",
+				fmt.Sprintf("%s depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.", name))
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: "terraform-provider-jira/" + p.version}
+	if s := cfg.RequestTimeout.ValueString(); s != "" {
+		d, err := validators.CheckDuration(s)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout", err.Error())
+		}
+		settings.RequestTimeout = d
+	}
+	if !cfg.MaxRetries.IsNull() && !cfg.MaxRetries.IsUnknown() {
+		n := cfg.MaxRetries.ValueInt64()
+		if n < 0 || n > 20 {
+			resp.Diagnostics.AddAttributeError(path.Root("max_retries"), "Invalid max_retries", fmt.Sprintf("max_retries is %d: use 0 (no retries) to 20.", n))
+		}
+		settings.MaxRetries = int(n)
+	}
+	hc, err := httpx.New(settings)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ca_cert_pem"), "Invalid ca_cert_pem", err.Error())
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	c := &clients{http: hc, now: time.Now}
+	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
+	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
+	switch {
+	case alignURL == "":
+		c.alignErr = fmt.Sprintf("Set align_url in the provider block or the environment variable %s to your Jira Align base URL.", EnvAlignURL)
+	case validators.CheckURL(alignURL) != nil:
+		resp.Diagnostics.AddAttributeError(path.Root("align_url"), "Invalid align_url",
+			fmt.Sprintf("align_url (or %s): %v", EnvAlignURL, validators.CheckURL(alignURL)))
+	case alignToken == "":
+		c.alignErr = fmt.Sprintf("Set align_api_token in the provider block or the environment variable %s to a Jira Align API token with admin rights on connectors.", EnvAlignAPIToken)
+	default:
+		ac, err := alignapi.New(alignURL, alignToken, hc)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("align_url"), "Invalid align_url", err.Error())
+		}
+		c.align = ac
+	}
+
+	jiraURL := valueOrEnv(cfg.JiraURL, EnvJiraURL)
+	switch {
+	case jiraURL == "":
+		c.jiraErr = fmt.Sprintf("Set jira_url in the provider block or the environment variable %s to your Jira base URL (or jira_url on the resource).", EnvJiraURL)
+	case validators.CheckURL(jiraURL) != nil:
+		resp.Diagnostics.AddAttributeError(path.Root("jira_url"), "Invalid jira_url",
+			fmt.Sprintf("jira_url (or %s): %v", EnvJiraURL, validators.CheckURL(jiraURL)))
+	default:
+		jc, err := jiraapi.New(jiraURL, hc)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("jira_url"), "Invalid jira_url", err.Error())
+		}
+		c.jira, c.jiraURL = jc, strings.TrimRight(jiraURL, "/")
+	}
+	c.jiraUser = jiraapi.BasicAuth{
+		Username: valueOrEnv(cfg.JiraUsername, EnvJiraUsername),
+		Password: valueOrEnv(cfg.JiraPassword, EnvJiraPassword),
+	}
+	if c.jiraUser.Password != "" && c.jiraUser.Username == "" {
+		resp.Diagnostics.AddAttributeError(path.Root("jira_username"), "Missing jira_username",
+			fmt.Sprintf("jira_password is set but jira_username is not: set jira_username or %s.", EnvJiraUsername))
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c.secrets = secretStrings(alignToken, c.jiraUser.Password)
+	resp.DataSourceData = c
+	resp.ResourceData = c
+}
+
+func secretStrings(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func valueOrEnv(v types.String, env string) string {
+	if !v.IsNull() && !v.IsUnknown() && v.ValueString() != "" {
+		return v.ValueString()
+	}
+	return os.Getenv(env)
+}
+
+func (p *jiraProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewConnectorResource,
+		NewKeyPairResource,
+		NewApplicationLinkResource,
+		NewAccessTokenResource,
+	}
+}
+
+func (p *jiraProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewConnectorDataSource,
+	}
+}
+
+// providerClients extracts the provider data in a resource's or data source's Configure.
+func providerClients(data any, diags *diag.Diagnostics) *clients {
+	if data == nil {
+		return nil // the provider is not configured yet (validation or early plan)
+	}
+	c, ok := data.(*clients)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *clients, got %T; please report this bug", data))
+		return nil
+	}
+	return c
+}
+
+// logContext returns ctx with every secret this call may handle masked in provider logs: the
+// configured credentials, the given extra values, PEM blocks and OAuth header values.
+func (c *clients) logContext(ctx context.Context, extra ...string) context.Context {
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, secretStrings(append(extra, c.secrets...)...)...)
+	ctx = tflog.MaskMessageStrings(ctx, secretStrings(append(extra, c.secrets...)...)...)
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, sensitiveLogKeys...)
+	ctx = tflog.MaskAllFieldValuesRegexes(ctx, pemBlock, oauthHeaderValue)
+	return tflog.MaskMessageRegexes(ctx, pemBlock, oauthHeaderValue)
+}
+
+var (
+	sensitiveLogKeys = []string{"password", "token", "token_secret", "private_key_pem", "api_token", "authorization", "access_token", "access_token_secret", "oauth_verifier"}
+	pemBlock         = regexp.MustCompile(`-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----`)
+	oauthHeaderValue = regexp.MustCompile(`(oauth_(?:token|signature|verifier|token_secret)="?)[^",&\s]+`)
+)

@@ -1,0 +1,223 @@
+// Package simfault wraps a simulator's handler with injectable network and server faults:
+// latency, error statuses with Retry-After, a connection reset before or after the request was
+// processed, truncated and malformed bodies. Tests add rules; each rule fires a bounded number of
+// times on matching requests.
+package simfault
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is what a rule does to a matching request.
+type Kind int
+
+const (
+	// Status answers Status (with RetryAfter when set) without calling the simulator: the request is not processed.
+	Status Kind = iota + 1
+	// Latency sleeps Delay, then serves normally.
+	Latency
+	// ResetBefore closes the connection without processing the request.
+	ResetBefore
+	// ResetAfter processes the request, then closes the connection without a response: the
+	// client cannot know whether it took effect.
+	ResetAfter
+	// Truncate processes the request and sends the status and headers with the full
+	// Content-Length but only half the body, then closes the connection.
+	Truncate
+	// Malformed processes the request and replaces its body with bytes that parse neither as JSON nor as a form.
+	Malformed
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Status:
+		return "status"
+	case Latency:
+		return "latency"
+	case ResetBefore:
+		return "reset-before"
+	case ResetAfter:
+		return "reset-after"
+	case Truncate:
+		return "truncate"
+	case Malformed:
+		return "malformed"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Rule matches requests by method (empty: any) and path substring (empty: any) and fires Times
+// times (0 means once).
+type Rule struct {
+	Kind         Kind
+	Method       string
+	PathContains string
+	Times        int
+	Status       int
+	RetryAfter   string
+	Delay        time.Duration
+}
+
+type liveRule struct {
+	Rule
+	left int
+}
+
+// Injector is an http.Handler that applies the active rules, then defers to the simulator.
+type Injector struct {
+	next  http.Handler
+	mu    sync.Mutex
+	rules []*liveRule
+	fired map[Kind]int
+}
+
+// New wraps next.
+func New(next http.Handler) *Injector {
+	return &Injector{next: next, fired: map[Kind]int{}}
+}
+
+// Add activates a rule.
+func (in *Injector) Add(r Rule) {
+	n := r.Times
+	if n <= 0 {
+		n = 1
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.rules = append(in.rules, &liveRule{Rule: r, left: n})
+}
+
+// Clear removes every rule.
+func (in *Injector) Clear() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.rules = nil
+}
+
+// Fired returns how many times rules of each kind fired.
+func (in *Injector) Fired() map[Kind]int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make(map[Kind]int, len(in.fired))
+	for k, v := range in.fired {
+		out[k] = v
+	}
+	return out
+}
+
+// Pending reports how many firings the active rules still have.
+func (in *Injector) Pending() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	n := 0
+	for _, r := range in.rules {
+		n += r.left
+	}
+	return n
+}
+
+func (in *Injector) take(r *http.Request) *Rule {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, lr := range in.rules {
+		if lr.left <= 0 {
+			continue
+		}
+		if lr.Method != "" && !strings.EqualFold(lr.Method, r.Method) {
+			continue
+		}
+		if lr.PathContains != "" && !strings.Contains(r.URL.Path, lr.PathContains) {
+			continue
+		}
+		lr.left--
+		in.fired[lr.Kind]++
+		rule := lr.Rule
+		return &rule
+	}
+	return nil
+}
+
+func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rule := in.take(r)
+	if rule == nil {
+		in.next.ServeHTTP(w, r)
+		return
+	}
+	switch rule.Kind {
+	case Status:
+		if rule.RetryAfter != "" {
+			w.Header().Set("Retry-After", rule.RetryAfter)
+		}
+		code := rule.Status
+		if code == 0 {
+			code = http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = w.Write([]byte(`{"status":` + strconv.Itoa(code) + `,"message":"injected fault"}`))
+	case Latency:
+		select {
+		case <-time.After(rule.Delay):
+		case <-r.Context().Done():
+			return
+		}
+		in.next.ServeHTTP(w, r)
+	case ResetBefore:
+		abort(w)
+	case ResetAfter:
+		in.next.ServeHTTP(httptest.NewRecorder(), r)
+		abort(w)
+	case Truncate:
+		rec := httptest.NewRecorder()
+		in.next.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if len(body) < 2 {
+			abort(w)
+			return
+		}
+		copyHeader(w.Header(), rec.Header())
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body[:len(body)/2])
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		abort(w)
+	case Malformed:
+		rec := httptest.NewRecorder()
+		in.next.ServeHTTP(rec, r)
+		copyHeader(w.Header(), rec.Header())
+		garbage := []byte("{\"id\":<<%%not json&&=\x00")
+		if rec.Code == http.StatusNoContent || rec.Code == http.StatusFound {
+			garbage = nil
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(garbage)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(bytes.Clone(garbage))
+	default:
+		in.next.ServeHTTP(w, r)
+	}
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, v := range src {
+		dst[k] = append([]string(nil), v...)
+	}
+}
+
+// abort ends the connection without a (complete) response.
+func abort(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}

@@ -1,0 +1,33 @@
+// Command terraform-provider-jira serves the jira Terraform/OpenTofu provider.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
+)
+
+// Generate the docs from the schema and the examples: run by `make generate`.
+//go:generate ./bin/tfplugindocs generate --provider-name jira --rendered-provider-name "Jira and Jira Align"
+
+// version is set by the release build (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	var debug bool
+	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	flag.Parse()
+
+	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+		Address:         "registry.terraform.io/jira-align-tf/jira",
+		Debug:           debug,
+		ProtocolVersion: 6,
+	})
+	if err != nil {
+		log.Fatal(err.Error())
+	}
+}
