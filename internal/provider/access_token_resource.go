@@ -373,4 +373,3 @@ func (r *accessTokenResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
 	}
 }
-

@@ -478,4 +478,3 @@ func appliedVersion(ctx context.Context, p privateData) (int, bool) {
 func setAppliedVersion(ctx context.Context, p privateSetter, v int) diag.Diagnostics {
 	return p.SetKey(ctx, privateAppliedVersion, []byte(strconv.Itoa(v)))
 }
-
