@@ -1,0 +1,373 @@
+package jirasim
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+)
+
+// minRSABits is the smallest consumer key the simulator accepts.
+const minRSABits = 2048
+
+var (
+	errLinkNotFound = errors.New("no such application link")
+	errKeyConflict  = errors.New("consumer key is already used by another application link")
+)
+
+// admin wraps an application-link handler with CONTRACT §4's checks: HTTP
+// Basic as a Jira administrator (401, 403) and X-Atlassian-Token: no-check
+// (403).
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.basicAuth(w, r, true); !ok {
+			return
+		}
+		if !xsrfOK(r) {
+			writeJSONError(w, http.StatusForbidden, "XSRF check failed")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// linkJSON is the wire form of an application link.
+type linkJSON struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	RPCURL     string `json:"rpcUrl"`
+	DisplayURL string `json:"displayUrl"`
+	TypeID     string `json:"typeId"`
+}
+
+// consumerJSON is the wire form of an incoming consumer.
+type consumerJSON struct {
+	Key          string `json:"key"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	PublicKey    string `json:"publicKey"`
+	Outgoing     bool   `json:"outgoing"`
+	TwoLOAllowed bool   `json:"twoLOAllowed"`
+}
+
+func (l *link) toJSON() linkJSON {
+	return linkJSON{ID: l.id, Name: l.name, RPCURL: l.rpcURL, DisplayURL: l.displayURL, TypeID: l.tp}
+}
+
+func consumerToJSON(c Consumer) consumerJSON {
+	return consumerJSON(c)
+}
+
+// decodeJSONBody decodes a single JSON object from the request body, which
+// must be sent as application/json. It writes the error and returns false on
+// failure.
+func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if mediaType(r) != "application/json" {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(requestBody(r)))
+	if err := dec.Decode(v); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON body: trailing data after the object")
+		return false
+	}
+	return true
+}
+
+// handleCreateLink serves PUT {jira}/rest/applinks/3.0/applicationlink.
+func (s *Server) handleCreateLink(w http.ResponseWriter, r *http.Request) {
+	var in linkJSON
+	if !decodeJSONBody(w, r, &in) {
+		return
+	}
+	switch {
+	case strings.TrimSpace(in.Name) == "":
+		writeJSONError(w, http.StatusBadRequest, "name is required")
+		return
+	case !validLinkURL(in.RPCURL):
+		writeJSONError(w, http.StatusBadRequest, "rpcUrl must be an absolute http or https URL")
+		return
+	case !validLinkURL(in.DisplayURL):
+		writeJSONError(w, http.StatusBadRequest, "displayUrl must be an absolute http or https URL")
+		return
+	case in.TypeID != "generic":
+		writeJSONError(w, http.StatusBadRequest, `typeId must be "generic"`)
+		return
+	}
+	norm := normalizeLinkURL(in.RPCURL)
+	s.mu.Lock()
+	for _, l := range s.links {
+		if normalizeLinkURL(l.rpcURL) == norm {
+			s.mu.Unlock()
+			writeJSONError(w, http.StatusConflict, "an application link with rpcUrl "+in.RPCURL+" already exists")
+			return
+		}
+	}
+	s.linkSeq++
+	l := &link{
+		seq: s.linkSeq, id: newUUID(), name: in.Name,
+		rpcURL: in.RPCURL, displayURL: in.DisplayURL, tp: in.TypeID,
+	}
+	s.links[l.id] = l
+	out := l.toJSON()
+	s.mu.Unlock()
+	w.Header().Set("Location", s.baseURL(r)+pathLinks+"/"+l.id)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func validLinkURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// normalizeLinkURL is the comparison form of an rpcUrl: scheme and host
+// lower-cased, trailing slashes dropped.
+func normalizeLinkURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String()
+}
+
+// handleGetLink serves GET {jira}/rest/applinks/3.0/applicationlink/{id}.
+func (s *Server) handleGetLink(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	l := s.links[r.PathValue("id")]
+	var out linkJSON
+	if l != nil {
+		out = l.toJSON()
+	}
+	s.mu.Unlock()
+	if l == nil {
+		writeJSONError(w, http.StatusNotFound, "no application link with id "+r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleDeleteLink serves DELETE {jira}/rest/applinks/3.0/applicationlink/{id}.
+func (s *Server) handleDeleteLink(w http.ResponseWriter, r *http.Request) {
+	if !s.DeleteLink(r.PathValue("id")) {
+		writeJSONError(w, http.StatusNotFound, "no application link with id "+r.PathValue("id"))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handlePutConsumer serves PUT {jira}/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer.
+func (s *Server) handlePutConsumer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	exists := s.links[id] != nil
+	s.mu.Unlock()
+	if !exists {
+		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+		return
+	}
+	var in consumerJSON
+	if !decodeJSONBody(w, r, &in) {
+		return
+	}
+	cs, err := newConsumerState(Consumer(in))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.mu.Lock()
+	err = s.setConsumerLocked(id, cs)
+	s.mu.Unlock()
+	switch {
+	case errors.Is(err, errLinkNotFound):
+		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+	case errors.Is(err, errKeyConflict):
+		writeJSONError(w, http.StatusConflict, "consumer key "+cs.Key+" is already used by another application link")
+	case err != nil:
+		writeJSONError(w, http.StatusInternalServerError, err.Error())
+	default:
+		writeJSON(w, http.StatusCreated, consumerToJSON(cs.Consumer))
+	}
+}
+
+// handleGetConsumer serves GET …/applicationlink/{id}/authentication/consumer.
+func (s *Server) handleGetConsumer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	l := s.links[id]
+	var c *Consumer
+	if l != nil && l.consumer != nil {
+		cc := l.consumer.Consumer
+		c = &cc
+	}
+	s.mu.Unlock()
+	switch {
+	case l == nil:
+		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+	case c == nil:
+		writeJSONError(w, http.StatusNotFound, "application link "+id+" has no incoming consumer")
+	default:
+		writeJSON(w, http.StatusOK, consumerToJSON(*c))
+	}
+}
+
+// handleDeleteConsumer serves DELETE …/applicationlink/{id}/authentication/consumer.
+func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	l := s.links[id]
+	had := l != nil && l.consumer != nil
+	if had {
+		_ = s.setConsumerLocked(id, nil) // cannot fail: the link exists and nil never conflicts
+	}
+	s.mu.Unlock()
+	switch {
+	case l == nil:
+		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+	case !had:
+		writeJSONError(w, http.StatusNotFound, "application link "+id+" has no incoming consumer")
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// newConsumerState validates a consumer: key 1–100 ASCII letters or digits,
+// a non-empty name, and an RSA public key of at least 2048 bits given as a
+// PEM "PUBLIC KEY" block or bare base64 of the DER SubjectPublicKeyInfo. The
+// stored PublicKey is bare base64 DER.
+func newConsumerState(c Consumer) (*consumerState, error) {
+	if err := validConsumerKey(c.Key); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		return nil, errors.New("name is required")
+	}
+	pub, der, err := parseConsumerPublicKey(c.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	c.PublicKey = base64.StdEncoding.EncodeToString(der)
+	return &consumerState{Consumer: c, pub: pub}, nil
+}
+
+func validConsumerKey(k string) error {
+	if k == "" || len(k) > 100 {
+		return errors.New("key must be 1 to 100 characters")
+	}
+	for i := 0; i < len(k); i++ {
+		if !isASCIIAlnum(k[i]) {
+			return errors.New("key must contain only letters and digits")
+		}
+	}
+	return nil
+}
+
+func isASCIIAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// parseConsumerPublicKey accepts a PEM "PUBLIC KEY" block or the bare
+// base64 (whitespace ignored) of a DER SubjectPublicKeyInfo, holding an RSA
+// key of at least minRSABits bits. It returns the key and its DER.
+func parseConsumerPublicKey(s string) (*rsa.PublicKey, []byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil, errors.New("publicKey is required")
+	}
+	var der []byte
+	if strings.HasPrefix(s, "-----BEGIN") {
+		block, rest := pem.Decode([]byte(s))
+		if block == nil {
+			return nil, nil, errors.New("publicKey is not a valid PEM block")
+		}
+		if block.Type != "PUBLIC KEY" {
+			return nil, nil, fmt.Errorf("publicKey PEM block is %q; expected \"PUBLIC KEY\" (SubjectPublicKeyInfo)", block.Type)
+		}
+		if len(bytes.TrimSpace(rest)) != 0 {
+			return nil, nil, errors.New("publicKey has data after the PEM block")
+		}
+		der = block.Bytes
+	} else {
+		compact := strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) {
+				return -1
+			}
+			return r
+		}, s)
+		var err error
+		der, err = base64.StdEncoding.DecodeString(compact)
+		if err != nil {
+			return nil, nil, errors.New("publicKey is neither a PEM PUBLIC KEY block nor base64 DER")
+		}
+	}
+	key, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("publicKey is not a DER SubjectPublicKeyInfo: %w", err)
+	}
+	pub, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("publicKey is a %T; an RSA key is required", key)
+	}
+	if pub.N.BitLen() < minRSABits {
+		return nil, nil, fmt.Errorf("publicKey is a %d-bit RSA key; at least %d bits are required", pub.N.BitLen(), minRSABits)
+	}
+	return pub, der, nil
+}
+
+// setConsumerLocked sets (cs != nil) or removes (cs == nil) the incoming
+// consumer of link id. Replacing a consumer by one with another key or
+// public key, or removing it, invalidates every token of the old consumer.
+// s.mu must be held.
+func (s *Server) setConsumerLocked(id string, cs *consumerState) error {
+	l := s.links[id]
+	if l == nil {
+		return errLinkNotFound
+	}
+	if cs != nil {
+		if other := s.byKey[cs.Key]; other != nil && other != l {
+			return errKeyConflict
+		}
+	}
+	if old := l.consumer; old != nil {
+		if cs == nil || old.Key != cs.Key || old.PublicKey != cs.PublicKey {
+			s.invalidateConsumerLocked(old.Key)
+		}
+		delete(s.byKey, old.Key)
+	}
+	l.consumer = cs
+	if cs != nil {
+		s.byKey[cs.Key] = l
+	}
+	return nil
+}
+
+// invalidateConsumerLocked forgets every request and access token issued to
+// a consumer key. s.mu must be held.
+func (s *Server) invalidateConsumerLocked(key string) {
+	for t, at := range s.accTokens {
+		if at.consumerKey == key {
+			delete(s.accTokens, t)
+		}
+	}
+	for t, rt := range s.reqTokens {
+		if rt.consumerKey == key {
+			delete(s.reqTokens, t)
+		}
+	}
+}

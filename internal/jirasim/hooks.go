@@ -1,0 +1,172 @@
+package jirasim
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// This file holds the test hooks: out-of-band views and changes of the
+// simulator's state, all goroutine-safe.
+
+// Now returns the simulator's clock: the base clock plus the Advance offset.
+func (s *Server) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nowLocked()
+}
+
+// Advance moves the simulator clock by d (negative d moves it back, which
+// simulates clock skew).
+func (s *Server) Advance(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offset += d
+}
+
+// RevokeToken revokes an access token out of band, like Jira's "View OAuth
+// Access Tokens > Revoke" page. It reports whether the token existed (and
+// was not already revoked); an expired token is revoked too.
+func (s *Server) RevokeToken(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.accTokens[token]; !ok {
+		return false
+	}
+	delete(s.accTokens, token)
+	return true
+}
+
+// RevokeAll revokes every live access token and returns how many it revoked.
+func (s *Server) RevokeAll() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	n := 0
+	for t, at := range s.accTokens {
+		if s.liveLocked(at, now) {
+			delete(s.accTokens, t)
+			n++
+		}
+	}
+	return n
+}
+
+// ExpireToken sets an access token's expiry to the simulator's current time
+// (unless it is already past), so that it is reported as token_expired from
+// now on. It reports whether the token exists (revoked tokens do not).
+func (s *Server) ExpireToken(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.accTokens[token]
+	if !ok {
+		return false
+	}
+	if now := s.nowLocked(); at.expiresAt.After(now) {
+		at.expiresAt = now
+	}
+	return true
+}
+
+func (s *Server) liveLocked(at *accTok, now time.Time) bool {
+	l := s.byKey[at.consumerKey]
+	return now.Before(at.expiresAt) && l != nil && l.consumer != nil
+}
+
+// LiveTokens returns the access tokens that are not revoked, not expired and
+// whose consumer is still registered, oldest first.
+func (s *Server) LiveTokens() []AccessToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	var live []*accTok
+	for _, at := range s.accTokens {
+		if s.liveLocked(at, now) {
+			live = append(live, at)
+		}
+	}
+	slices.SortFunc(live, func(a, b *accTok) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]AccessToken, len(live))
+	for i, at := range live {
+		out[i] = AccessToken{
+			Token: at.token, ConsumerKey: at.consumerKey, User: at.user,
+			CreatedAt: at.createdAt, ExpiresAt: at.expiresAt,
+		}
+	}
+	return out
+}
+
+// Links returns every application link, oldest first, each with a copy of
+// its consumer (nil when none; PublicKey as bare base64 DER).
+func (s *Server) Links() []ApplicationLink {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ls := slices.Collect(maps.Values(s.links))
+	slices.SortFunc(ls, func(a, b *link) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]ApplicationLink, len(ls))
+	for i, l := range ls {
+		out[i] = ApplicationLink{ID: l.id, Name: l.name, RPCURL: l.rpcURL, DisplayURL: l.displayURL, TypeID: l.tp}
+		if l.consumer != nil {
+			c := l.consumer.Consumer
+			out[i].Consumer = &c
+		}
+	}
+	return out
+}
+
+// DeleteLink deletes an application link out of band, with the same effect
+// as the DELETE endpoint: its consumer goes and every token issued to that
+// consumer becomes invalid. It reports whether the link existed.
+func (s *Server) DeleteLink(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.links[id] == nil {
+		return false
+	}
+	_ = s.setConsumerLocked(id, nil) // cannot fail: the link exists
+	delete(s.links, id)
+	return true
+}
+
+// SetConsumer sets, replaces or (c == nil) removes a link's incoming
+// consumer out of band, with the PUT/DELETE endpoints' validation and
+// effects: tokens of the previous consumer become invalid when its key or
+// public key changes or it is removed. It fails for an unknown link, an
+// invalid consumer, or a key that another link uses.
+func (s *Server) SetConsumer(linkID string, c *Consumer) error {
+	var cs *consumerState
+	if c != nil {
+		var err error
+		if cs, err = newConsumerState(*c); err != nil {
+			return fmt.Errorf("jirasim: invalid consumer: %w", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.setConsumerLocked(linkID, cs); err != nil {
+		return fmt.Errorf("jirasim: %w", err)
+	}
+	return nil
+}
+
+// RequestCounts returns how many requests each route received, keyed
+// "METHOD /route-template" with the template relative to the context path,
+// e.g. "GET /rest/api/2/myself" or
+// "GET /rest/applinks/3.0/applicationlink/{id}". Requests with a method the
+// route does not allow are counted too; paths matching no route are not
+// (see TotalRequests).
+func (s *Server) RequestCounts() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.counts)
+}
+
+// TotalRequests returns how many requests the handler received, whatever
+// their path.
+func (s *Server) TotalRequests() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.totalCount
+}

@@ -1,0 +1,208 @@
+package jirasim
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestClock(t *testing.T) {
+	base := time.Date(2026, 11, 27, 22, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time { return base }})
+	if !s.Now().Equal(base) {
+		t.Fatalf("Now = %v", s.Now())
+	}
+	s.Advance(90 * time.Second)
+	s.Advance(-30 * time.Second)
+	if want := base.Add(time.Minute); !s.Now().Equal(want) {
+		t.Fatalf("Now = %v, want %v", s.Now(), want)
+	}
+	if d := time.Since(New(Options{}).Now()); d < 0 || d > time.Minute {
+		t.Fatalf("default clock is off by %v", d)
+	}
+}
+
+func TestNewContextPath(t *testing.T) {
+	for in, want := range map[string]string{"": "", "/": "", "/jira": "/jira", "jira/": "/jira", "/a/b/": "/a/b"} {
+		if got := New(Options{ContextPath: in}).ctxPath; got != want {
+			t.Errorf("ContextPath %q -> %q, want %q", in, got, want)
+		}
+	}
+	for _, bad := range []string{"/ji ra", "/{x}", "/a?b", "//x"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("ContextPath %q accepted", bad)
+				}
+			}()
+			New(Options{ContextPath: bad})
+		}()
+	}
+}
+
+func TestSetConsumerHook(t *testing.T) {
+	a, b, small, _ := testKeys(t)
+	f := newFixture(t, Options{})
+	id1 := f.createLink()
+	id2 := f.createLink()
+
+	if err := f.sim.SetConsumer("nope", &Consumer{Key: "K", Name: "n", PublicKey: pemPublic(t, &a.PublicKey)}); err == nil {
+		t.Fatal("unknown link accepted")
+	}
+	if err := f.sim.SetConsumer(id1, &Consumer{Key: "K", Name: "n", PublicKey: pemPublic(t, &small.PublicKey)}); err == nil {
+		t.Fatal("small key accepted")
+	}
+	if err := f.sim.SetConsumer(id1, &Consumer{Key: "bad key", Name: "n", PublicKey: pemPublic(t, &a.PublicKey)}); err == nil {
+		t.Fatal("bad key name accepted")
+	}
+	if err := f.sim.SetConsumer(id1, &Consumer{Key: testKey, Name: "n", PublicKey: pemPublic(t, &a.PublicKey)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sim.SetConsumer(id2, &Consumer{Key: testKey, Name: "n", PublicKey: b64Public(t, &b.PublicKey)}); err == nil ||
+		!strings.Contains(err.Error(), "another application link") {
+		t.Fatalf("conflicting key: %v", err)
+	}
+	links := f.sim.Links()
+	if len(links) != 2 || links[0].ID != id1 || links[1].ID != id2 || links[0].Consumer == nil || links[1].Consumer != nil {
+		t.Fatalf("Links %+v", links)
+	}
+	if links[0].Consumer.PublicKey != b64Public(t, &a.PublicKey) {
+		t.Fatal("PublicKey not normalised to bare base64 DER")
+	}
+	// The returned consumer is a copy.
+	links[0].Consumer.Key = "mutated"
+	if f.sim.Links()[0].Consumer.Key != testKey {
+		t.Fatal("Links exposes internal state")
+	}
+
+	// The hook-registered consumer works end to end, over the REST API too.
+	cfg := f.config(testKey, a)
+	tok, _ := f.handshake(cfg)
+	resp, body := f.admin(http.MethodGet, consumerPath(id1), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+
+	// Replacing the key out of band invalidates the token; nil removes.
+	if err := f.sim.SetConsumer(id1, &Consumer{Key: testKey, Name: "n", PublicKey: pemPublic(t, &b.PublicKey)}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = f.signedDo(http.MethodGet, f.base+"/rest/api/2/myself", "", b,
+		f.oauthParams(testKey, map[string]string{"oauth_token": tok}), nil)
+	f.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
+	if err := f.sim.SetConsumer(id1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.sim.Links()[0].Consumer != nil {
+		t.Fatal("consumer not removed")
+	}
+	if err := f.sim.SetConsumer(id2, &Consumer{Key: testKey, Name: "n", PublicKey: b64Public(t, &b.PublicKey)}); err != nil {
+		t.Fatalf("freed key: %v", err)
+	}
+}
+
+func TestTotalRequestsCountsUnknownPaths(t *testing.T) {
+	f := newFixture(t, Options{ContextPath: "/jira"})
+	for _, p := range []string{"/", "/jira", "/jira/rest/api/2/myself/", "/other"} {
+		resp, _ := f.do(newRequest(t, http.MethodGet, f.srv.URL+p, ""))
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	if f.sim.TotalRequests() != 4 || len(f.sim.RequestCounts()) != 0 {
+		t.Fatalf("total %d, counts %v", f.sim.TotalRequests(), f.sim.RequestCounts())
+	}
+}
+
+func TestBodyTooLarge(t *testing.T) {
+	f := newFixture(t, Options{})
+	req := newRequest(t, http.MethodPut, f.base+linksPath, strings.Repeat("x", maxBodyBytes+1))
+	resp, _ := f.do(req)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+}
+
+// TestConcurrentUse exercises requests and hooks in parallel (run with
+// -race).
+func TestConcurrentUse(t *testing.T) {
+	o := newOAuthFixture(t, Options{})
+	c := o.oauthClient(o.cfg, o.token, o.secret)
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				resp, err := c.Get(o.base + "/rest/api/2/myself")
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- resp.Status
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			_ = o.sim.LiveTokens()
+			_ = o.sim.Links()
+			_ = o.sim.RequestCounts()
+			_ = o.sim.TotalRequests()
+			o.sim.Advance(0)
+			_ = o.sim.Now()
+		}
+	})
+	wg.Go(func() {
+		for range 5 {
+			if err := handshakeNoT(o.fixture); err != nil {
+				errs <- err.Error()
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := o.sim.RequestCounts()["GET /rest/api/2/myself"]; n != 40 {
+		t.Fatalf("myself count %d", n)
+	}
+	if n := len(o.sim.LiveTokens()); n != 6 {
+		t.Fatalf("%d live tokens", n)
+	}
+}
+
+// handshakeNoT runs a handshake without testing.T, for other goroutines.
+func handshakeNoT(f *fixture) error {
+	a, _, _, _ := testKeys(f.t)
+	cfg := f.config(testKey, a)
+	rt, rs, err := cfg.RequestToken()
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPost, f.base+"/plugins/servlet/oauth/authorize",
+		strings.NewReader("oauth_token="+rt+"&approve=Allow"))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Atlassian-Token", "no-check")
+	req.SetBasicAuth(svcUser, svcPass)
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	loc, err := resp.Location()
+	if err != nil {
+		return fmt.Errorf("authorize: %s: %w", resp.Status, err)
+	}
+	_, _, err = cfg.AccessToken(rt, rs, loc.Query().Get("oauth_verifier"))
+	return err
+}
