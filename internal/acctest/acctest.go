@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -45,6 +46,9 @@ type Env struct {
 	ServicePass string
 
 	CAPEM string
+
+	// ClockOffset moves the provider's expiry and renewal clock (not OAuth timestamps).
+	ClockOffset atomic.Int64
 
 	alignConns, jiraConns atomic.Int64
 }
@@ -149,6 +153,14 @@ func (e *Env) Secrets() []string {
 func ProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
 		"jira": providerserver.NewProtocol6WithError(provider.New("test")()),
+	}
+}
+
+// ProviderFactories serves a provider whose expiry clock is shifted by e.ClockOffset.
+func (e *Env) ProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
+	now := func() time.Time { return time.Now().Add(time.Duration(e.ClockOffset.Load())) }
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"jira": providerserver.NewProtocol6WithError(provider.NewWithClock("test", now)()),
 	}
 }
 

@@ -409,7 +409,7 @@ resource "jira_align_connector" "test" {
   jira_type = "cloud"
 }
 `, `(?s)Missing Attribute Configuration.*Exactly one of these attributes must be configured:\s+\[basic,oauth1\]`},
-		{"both auth methods", strings.Replace(oauth("JiraAlign", key), `oauth1 = {`, "basic = {\n    username = \"u\"\n    password = \"p\"\n  }\n  oauth1 = {", 1), `(?s)Invalid Attributes Combination.*basic.*oauth1`},
+		{"both auth methods", strings.Replace(oauth("JiraAlign", key), `oauth1 = {`, "basic = {\n    username = \"u\"\n    password = \"p\"\n  }\n  oauth1 = {", 1), `(?s)Invalid Attribute Combination.*\[basic,oauth1\]`},
 		{"no password", `
 resource "jira_align_connector" "test" {
   name      = "v"

@@ -39,11 +39,18 @@ var _ provider.Provider = (*jiraProvider)(nil)
 
 type jiraProvider struct {
 	version string
+	now     func() time.Time
 }
 
 // New returns the provider factory for the given version.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &jiraProvider{version: version} }
+	return NewWithClock(version, time.Now)
+}
+
+// NewWithClock is New with the clock that decides token expiry and renewal, so tests can move
+// time forward. OAuth timestamps always use the real time: Jira checks them against its own clock.
+func NewWithClock(version string, now func() time.Time) func() provider.Provider {
+	return func() provider.Provider { return &jiraProvider{version: version, now: now} }
 }
 
 type providerModel struct {
@@ -192,7 +199,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	c := &clients{http: hc, now: time.Now}
+	c := &clients{http: hc, now: p.now}
 	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
 	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
 	switch {
