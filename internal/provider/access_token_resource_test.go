@@ -239,7 +239,9 @@ func TestAccChain_expiry(t *testing.T) {
 	acctest.PreCheck(t)
 	env := acctest.New(t)
 	cfg := chainConfig(t, env, chainOpts{tokenKeyIndex: -1})
-	tokenInState := func(s *terraform.State) string { return s.RootModule().Resources[tokenAddr].Primary.Attributes["token"] }
+	tokenInState := func(s *terraform.State) string {
+		return s.RootModule().Resources[tokenAddr].Primary.Attributes["token"]
+	}
 	var current string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.ProviderFactories(),
