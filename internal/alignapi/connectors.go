@@ -1,0 +1,278 @@
+package alignapi
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+)
+
+// maxPages bounds a listing (a million connectors), against a server that pages forever.
+const maxPages = 10000
+
+// ListConnectors lists every connector, or, when name is not empty, those whose name equals it
+// (case-insensitively, as names are unique that way; the server filters with $filter and the
+// client checks again). It pages with $top=100 and $skip until a short page.
+func (c *Client) ListConnectors(ctx context.Context, name string) ([]Connector, error) {
+	all := []Connector{}
+	seen := map[int]bool{}
+	s := c.scrub(nil)
+	for page, skip := 0, 0; ; page++ {
+		if page == maxPages {
+			return nil, fmt.Errorf("%s: more than %d pages; the server does not seem to honour $skip", callList, maxPages)
+		}
+		var items []Connector
+		ep := listConnectorsEndpoint(pageSize, skip, name)
+		if err := c.call(ctx, ep, nil, s, func(b []byte) error {
+			var err error
+			items, err = DecodeConnectors(b)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		fresh := 0
+		for _, it := range items {
+			if seen[it.ID] {
+				continue
+			}
+			seen[it.ID] = true
+			fresh++
+			if name == "" || strings.EqualFold(it.Name, name) {
+				all = append(all, it)
+			}
+		}
+		if len(items) < pageSize {
+			return all, nil
+		}
+		if fresh == 0 {
+			return nil, fmt.Errorf("%s: the page at $skip=%d repeats connectors already listed; the server does not seem to honour $skip", callList, skip)
+		}
+		skip += len(items)
+	}
+}
+
+// FindConnectorByName returns the connector named name (case-insensitively), or nil, nil when
+// there is none.
+func (c *Client) FindConnectorByName(ctx context.Context, name string) (*Connector, error) {
+	if name == "" {
+		return nil, nil
+	}
+	list, err := c.ListConnectors(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var fold *Connector
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i], nil
+		}
+		if fold == nil {
+			fold = &list[i]
+		}
+	}
+	return fold, nil
+}
+
+// GetConnector reads one connector; a missing one is an error satisfying IsNotFound.
+func (c *Client) GetConnector(ctx context.Context, id int) (*Connector, error) {
+	if err := checkID(callGet, id); err != nil {
+		return nil, err
+	}
+	var out *Connector
+	if err := c.call(ctx, getConnectorEndpoint(id), nil, c.scrub(nil), decodeInto(&out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateConnector replaces the connector's fields with in (secrets left empty keep their stored
+// value) and returns the connector as stored.
+func (c *Client) UpdateConnector(ctx context.Context, id int, in ConnectorInput) (*Connector, error) {
+	if err := checkID(callUpdate, id); err != nil {
+		return nil, err
+	}
+	body, err := encodeInput(in)
+	if err != nil {
+		return nil, err
+	}
+	s := c.scrub(&in)
+	var out *Connector
+	if err := c.call(ctx, updateConnectorEndpoint(id), body, s, decodeInto(&out)); err != nil {
+		c.explainConflict(ctx, err, in.Name, id)
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteConnector deletes the connector; one already gone (404) is not an error.
+func (c *Client) DeleteConnector(ctx context.Context, id int) error {
+	if err := checkID(callDelete, id); err != nil {
+		return err
+	}
+	err := c.call(ctx, deleteConnectorEndpoint(id), nil, c.scrub(nil), nil)
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// CreateConnector creates a connector. POST is not idempotent: when its outcome is unknown (the
+// connection failed after sending, a 500/502/504, or a 2xx that cannot be decoded) the client
+// looks the name up. A connector with that name and the same non-secret fields is taken as the
+// one just created: the input is PUT to it, so its secrets are certainly the ones sent, and the
+// PUT result is returned. A different connector with that name is a 409 APIError. When none
+// exists the POST is sent again, at most the httpx MaxRetries times.
+func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Connector, error) {
+	body, err := encodeInput(in)
+	if err != nil {
+		return nil, err
+	}
+	s := c.scrub(&in)
+	ep := createConnectorEndpoint()
+	var (
+		out       *Connector
+		ambiguous bool // some earlier POST may have created the connector
+	)
+	err = c.hc.Retry(ctx, callCreate, func(ctx context.Context, _ int) error {
+		var created *Connector
+		err := c.do(ctx, ep, body, s, decodeInto(&created))
+		if err == nil {
+			out = created
+			return nil
+		}
+		if cause := handshakeFailure(err); cause != nil {
+			return httpx.Permanent(fmt.Errorf("%s: %w", callCreate, cause))
+		}
+		// A 409 after an ambiguous POST may be that very POST having landed late.
+		lateConflict := ambiguous && isStatus(err, http.StatusConflict)
+		if !isAmbiguous(err) && !lateConflict {
+			if isStatus(err, http.StatusConflict) {
+				c.explainConflict(ctx, err, in.Name, 0)
+			}
+			return httpx.Permanent(err)
+		}
+		ambiguous = true
+		if ctx.Err() != nil {
+			return httpx.Permanent(err)
+		}
+		found, ferr := c.FindConnectorByName(ctx, in.Name)
+		if ferr != nil {
+			return httpx.Permanent(fmt.Errorf("%w; looking the name up to learn whether the connector was created failed too: %w", err, ferr))
+		}
+		if found == nil {
+			if isStatus(err, http.StatusConflict) {
+				return httpx.Permanent(err) // the name is taken, yet no connector shows it
+			}
+			// Not created: post again.
+			return httpx.Transient(fmt.Errorf("%w (no connector named %q exists afterwards: nothing was created)", err, in.Name), 0)
+		}
+		if !sameConnector(found, in) {
+			return httpx.Permanent(&APIError{
+				Call:       callCreate,
+				StatusCode: http.StatusConflict,
+				Message:    fmt.Sprintf("connector %d already has the name %q with other settings", found.ID, s.clean(found.Name, maxMessageRunes)),
+				conflictID: found.ID,
+			})
+		}
+		put, perr := c.UpdateConnector(ctx, found.ID, in)
+		if perr != nil {
+			return httpx.Permanent(fmt.Errorf("%s: connector %d was created, but setting its credentials failed (import it or delete it in Jira Align): %w", callCreate, found.ID, perr))
+		}
+		out = put
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// sameConnector reports whether the stored connector matches the input on every non-secret field.
+func sameConnector(got *Connector, in ConnectorInput) bool {
+	return strings.EqualFold(got.Name, in.Name) &&
+		strings.TrimRight(got.JiraURL, "/") == strings.TrimRight(in.JiraURL, "/") &&
+		got.JiraType == in.JiraType &&
+		got.AuthType == in.AuthType &&
+		deref(got.Username) == in.Username &&
+		deref(got.ConsumerKey) == in.ConsumerKey
+}
+
+// explainConflict adds, best effort, the id of the connector holding the name to a 409, for the
+// import hint. exclude is the connector being updated.
+func (c *Client) explainConflict(ctx context.Context, err error, name string, exclude int) {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusConflict || ae.conflictID != 0 || ctx.Err() != nil {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, c.hc.Settings().RequestTimeout)
+	defer cancel()
+	if found, ferr := c.FindConnectorByName(lctx, name); ferr == nil && found != nil && found.ID != exclude {
+		ae.conflictID = found.ID
+	}
+}
+
+// isAmbiguous reports a POST failure after which the connector may exist.
+func isAmbiguous(err error) bool {
+	var amb *httpx.AmbiguousError
+	var de *decodeError
+	return errors.As(err, &amb) || errors.As(err, &de) ||
+		isStatus(err, http.StatusInternalServerError) || isStatus(err, http.StatusBadGateway) || isStatus(err, http.StatusGatewayTimeout)
+}
+
+// handshakeFailure returns the cause of an "ambiguous" POST failure that in fact happened before
+// any request byte could reach Jira Align, because the TLS handshake failed (an untrusted or
+// mismatched certificate, or a server that does not speak TLS); nil otherwise. httpx reports
+// these as ambiguous.
+func handshakeFailure(err error) error {
+	var amb *httpx.AmbiguousError
+	if !errors.As(err, &amb) {
+		return nil
+	}
+	var (
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		record   tls.RecordHeaderError
+	)
+	if errors.As(amb.Err, &verify) || errors.As(amb.Err, &unknown) || errors.As(amb.Err, &hostname) ||
+		errors.As(amb.Err, &invalid) || errors.As(amb.Err, &record) {
+		return amb.Err
+	}
+	return nil
+}
+
+func isStatus(err error, code int) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == code
+}
+
+func decodeInto(dst **Connector) func([]byte) error {
+	return func(b []byte) error {
+		c, err := DecodeConnector(b)
+		if err != nil {
+			return err
+		}
+		*dst = c
+		return nil
+	}
+}
+
+func checkID(call string, id int) error {
+	if id <= 0 {
+		return fmt.Errorf("%s: invalid connector id %d", call, id)
+	}
+	return nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
