@@ -1,0 +1,400 @@
+package jiraapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+)
+
+const (
+	// DefaultAccessTokenLifetime is Jira's default access-token lifetime (157680000 s, 5 years),
+	// assumed when the access-token answer carries no oauth_expires_in.
+	DefaultAccessTokenLifetime = 157680000 * time.Second
+
+	// maxHandshakeAttempts bounds how many times the handshake runs from a new request token
+	// (the first run and up to 3 restarts).
+	maxHandshakeAttempts = 4
+	// orphanRevokeTimeout bounds the revocation of a token issued to a handshake that then
+	// failed, when the caller's context is already done.
+	orphanRevokeTimeout = 30 * time.Second
+	// maxLifetime caps a lifetime read from Jira so that time arithmetic cannot overflow.
+	maxLifetime = 100 * 365 * 24 * time.Hour
+
+	callRequestToken = "OAuth request token"
+	callApproval     = "OAuth approval"
+	callAccessToken  = "OAuth access token"
+)
+
+// testHookAccessTokenReceived, when set by a test, runs right after Jira issued the access token
+// (to cancel the context at that exact point).
+var testHookAccessTokenReceived func()
+
+// AccessToken is the result of a handshake. Its String and GoString methods redact Token and
+// Secret.
+type AccessToken struct {
+	Token, Secret, SessionHandle string
+	// ExpiresAt is when the token stops working: now + oauth_expires_in, or now + 5 years
+	// (Jira's default) when Jira did not say. "Now" is when the access-token request was sent.
+	ExpiresAt time.Time
+	// AuthorizationExpiresAt is now + oauth_authorization_expires_in; zero when Jira did not
+	// say.
+	AuthorizationExpiresAt time.Time
+}
+
+// String describes the token without its secrets.
+func (t AccessToken) String() string {
+	return fmt.Sprintf("AccessToken{Token:%s, Secret:%s, SessionHandle:%s, ExpiresAt:%s, AuthorizationExpiresAt:%s}",
+		redactedMark(t.Token), redactedMark(t.Secret), redactedMark(t.SessionHandle),
+		t.ExpiresAt.Format(time.RFC3339), t.AuthorizationExpiresAt.Format(time.RFC3339))
+}
+
+// GoString is String, so %#v redacts too.
+func (t AccessToken) GoString() string { return t.String() }
+
+// restartError asks Handshake to start again from a new request token (after at least `after`).
+type restartError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *restartError) Error() string { return e.err.Error() }
+func (e *restartError) Unwrap() error { return e.err }
+
+// Handshake runs the OAuth 1.0a three-legged handshake (CONTRACT §2) for consumer and returns
+// the access token: a request token (with oauth_callback callbackURL), its approval by approver
+// over HTTP Basic (the verifier is read from the 302 Location; the redirect is never followed),
+// and the exchange of request token and verifier for an access token.
+//
+// Retries: the request-token call is retried on transient failures, each time freshly signed.
+// The approval is retried by httpx only when Jira certainly did not act on it (429, 503,
+// connection refused); after an ambiguous failure, or a request token that expired or was
+// consumed by an earlier attempt, the handshake restarts from a new request token. A verifier is
+// never sent twice: any transient failure of the access-token call restarts the handshake. At
+// most 4 runs are made, all bounded by ctx.
+//
+// If the handshake fails after Jira issued the access token (ctx done, invalid expiry fields),
+// the token is revoked before the error is returned, so no token is left orphaned.
+func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, callbackURL string) (*AccessToken, error) {
+	const call = "OAuth handshake with Jira"
+	if err := consumer.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", call, err)
+	}
+	if err := approver.validate("approving user"); err != nil {
+		return nil, fmt.Errorf("%s: %w", call, err)
+	}
+	if u, err := url.Parse(callbackURL); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%s: the OAuth callback URL must be an absolute URL without fragment", call)
+	}
+	s := c.hc.Settings()
+	var last error
+	for attempt := 1; ; attempt++ {
+		tok, err := c.handshakeOnce(ctx, consumer, approver, callbackURL)
+		if err == nil {
+			debug(ctx, "OAuth handshake complete", map[string]any{"consumer_key": consumer.Key, "attempt": attempt})
+			return tok, nil
+		}
+		var re *restartError
+		if !errors.As(err, &re) {
+			return nil, err
+		}
+		last = re.err
+		if attempt >= maxHandshakeAttempts {
+			break
+		}
+		if re.after > s.RequestTimeout {
+			return nil, fmt.Errorf("%s for consumer %q: Jira asked to retry after %s, longer than request_timeout (%s): %w", call, consumer.Key, re.after, s.RequestTimeout, last)
+		}
+		wait := max(httpx.Backoff(attempt, s.MinBackoff, s.MaxBackoff), re.after)
+		debug(ctx, "restarting the OAuth handshake from a new request token", map[string]any{
+			"consumer_key": consumer.Key, "attempt": attempt, "wait": wait.String(), "reason": last.Error(),
+		})
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, fmt.Errorf("%w (last error: %v)", ctxError(ctx, call), last)
+		case <-timer.C:
+		}
+	}
+	return nil, fmt.Errorf("%s for consumer %q did not complete after %d attempts, each from a new request token: %w", call, consumer.Key, maxHandshakeAttempts, last)
+}
+
+// handshakeOnce runs the three steps once. A *restartError asks for a new run.
+func (c *Client) handshakeOnce(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, callbackURL string) (*AccessToken, error) {
+	reqToken, reqSecret, err := c.requestToken(ctx, consumer, callbackURL)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := c.approve(ctx, consumer, approver, reqToken)
+	if err != nil {
+		return nil, err
+	}
+	return c.accessToken(ctx, consumer, reqToken, reqSecret, verifier)
+}
+
+// retryableStatus reports the statuses worth another attempt (as httpx does).
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code >= 500 && code <= 599 && code != http.StatusNotImplemented
+}
+
+// requestToken obtains a request token (step 1). Unused request tokens are harmless, so every
+// transient failure is retried with a freshly signed request; a nonce_used answer is retried once
+// at once.
+func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callbackURL string) (token, secret string, err error) {
+	const call = callRequestToken
+	err = c.hc.Retry(ctx, call, func(ctx context.Context, _ int) error {
+		for nonceRetried := false; ; nonceRetried = true {
+			cfg, rec := c.oauthConfig(ctx, consumer, callbackURL)
+			t, s, err := cfg.RequestToken()
+			res := rec.response()
+			if res != nil {
+				debug(ctx, "request token answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode})
+			}
+			if err == nil {
+				token, secret = t, s
+				return nil
+			}
+			if res == nil {
+				if ctx.Err() != nil {
+					return httpx.Permanent(ctxError(ctx, call))
+				}
+				if te := tlsTrustError(call, err); te != nil {
+					return httpx.Permanent(te)
+				}
+				// No answer: the library's error is the transport's (it names the URL, never a
+				// token).
+				return httpx.Transient(fmt.Errorf("%s: %w", call, err), 0)
+			}
+			if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body); oe != nil {
+				if oe.Problem == ProblemNonceUsed && !nonceRetried {
+					continue
+				}
+				return httpx.Permanent(oe)
+			}
+			switch {
+			case retryableStatus(res.StatusCode):
+				return httpx.Transient(unexpectedStatus(call, res.StatusCode, res.Header, res.Body), httpx.RetryAfter(res.Header, time.Now()))
+			case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated:
+				vals, _ := url.ParseQuery(string(res.Body))
+				if vals.Get(paramToken) != "" && vals.Get(paramTokenSecret) != "" && vals.Get("oauth_callback_confirmed") != "true" {
+					return httpx.Permanent(fmt.Errorf("%s: Jira did not confirm the callback URL (oauth_callback_confirmed is not true)", call))
+				}
+				return httpx.Permanent(fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode))
+			}
+			return httpx.Permanent(unexpectedStatus(call, res.StatusCode, res.Header, res.Body))
+		}
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return token, secret, nil
+}
+
+// approve has the approving user allow the request token (step 2) and returns the verifier.
+func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, reqToken string) (string, error) {
+	const call = callApproval
+	h := http.Header{}
+	h.Set("Authorization", approver.header())
+	h.Set(headerXSRF, xsrfNoCheck)
+	h.Set("Content-Type", contentTypeForm)
+	res, err := c.hc.Do(ctx, httpx.Request{
+		Method: http.MethodPost, URL: c.url(pathAuthorize), Header: h, Body: approvalForm(reqToken),
+		// Approving is not idempotent (a request token is approved once): httpx retries only
+		// what Jira certainly did not act on and reports anything else as ambiguous.
+		Idempotent: false, Describe: call,
+	})
+	if err != nil {
+		if ctx.Err() != nil || tlsTrustError(call, err) != nil {
+			return "", transportError(ctx, call, err)
+		}
+		var amb *httpx.AmbiguousError
+		if errors.As(err, &amb) {
+			return "", &restartError{err: err}
+		}
+		return "", err
+	}
+	debug(ctx, "approval answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode, "attempts": res.Attempts})
+	if ctx.Err() != nil && (res.StatusCode < 300 || res.StatusCode >= 400) {
+		// An answer racing the cancellation: the handshake is abandoned either way.
+		return "", ctxError(ctx, call)
+	}
+	switch {
+	case res.StatusCode >= 300 && res.StatusCode < 400:
+		return verifierFromRedirect(consumer, approver, reqToken, res)
+	case res.StatusCode == http.StatusUnauthorized:
+		oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken)
+		switch oe.Problem {
+		case "":
+			return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+				"Jira rejected the approving user's credentials (approver %q): check jira_username/jira_password (JIRA_USERNAME/JIRA_PASSWORD) or approver_username/approver_password_wo", approver.Username)}
+		case ProblemTokenExpired:
+			// The request token expired before it was approved: start again.
+			return "", &restartError{err: oe}
+		case ProblemTokenRejected:
+			if res.Attempts > 1 {
+				// An earlier attempt (answered 429/503, perhaps by a proxy) may have used it.
+				return "", &restartError{err: oe}
+			}
+		}
+		return "", oe
+	case res.StatusCode == http.StatusForbidden:
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken); oe != nil {
+			oe.approver = approver.Username
+			return "", oe
+		}
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: joinMsg(fmt.Sprintf(
+			"Jira refused the approval by %q: its XSRF check failed (a proxy may strip the X-Atlassian-Token: no-check header) or the user may not approve OAuth access (check that the account is active, has the Jira login permission and is not locked behind a CAPTCHA)", approver.Username),
+			jiraMessage(res.Header, res.Body))}
+	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable:
+		// httpx already retried these; Jira did not act.
+		return "", unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+	case res.StatusCode >= 500:
+		// Jira may or may not have approved: start again from a new request token.
+		return "", &restartError{err: unexpectedStatus(call, res.StatusCode, res.Header, res.Body)}
+	case res.StatusCode == http.StatusOK:
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: "Jira answered the approval with a page instead of a redirect to the callback: the approval form was not accepted (is the approval page behind single sign-on, or does it need a browser session?)"}
+	}
+	return "", unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+}
+
+// verifierFromRedirect reads oauth_verifier (or oauth_problem) from the approval redirect's
+// Location. No part of the Location (it carries the request token and verifier) reaches an error.
+func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken string, res *httpx.Response) (string, error) {
+	const call = callApproval
+	loc := res.Header.Get("Location")
+	if loc == "" {
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: "Jira redirected the approval without a Location header"}
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: "the Location of Jira's approval redirect is not a valid URL"}
+	}
+	q := u.Query()
+	if p := sanitizeProblem(q.Get(paramProblem)); p != "" {
+		oe := &OAuthError{Call: call, StatusCode: res.StatusCode, Problem: p, Consumer: consumer.Key,
+			Advice: scrub(sanitizeText(q.Get(paramProblemAdvice)), reqToken)}
+		if p == ProblemPermissionDenied {
+			oe.approver = approver.Username
+		}
+		return "", oe
+	}
+	if t := q.Get(paramToken); t != "" && t != reqToken {
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: "Jira's approval redirect names another request token than the one approved"}
+	}
+	v := q.Get(paramVerifier)
+	if v == "" {
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+			"Jira's approval redirect (to path %q) carries no oauth_verifier: Jira may have redirected to its login page (check that approver %q can log in with HTTP Basic authentication)", u.EscapedPath(), approver.Username)}
+	}
+	return v, nil
+}
+
+// accessToken exchanges the approved request token for an access token (step 3). It sends the
+// verifier exactly once: every transient failure asks for a restart.
+func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqToken, reqSecret, verifier string) (*AccessToken, error) {
+	const call = callAccessToken
+	cfg, rec := c.oauthConfig(ctx, consumer, "")
+	sent := time.Now()
+	at, as, err := cfg.AccessToken(reqToken, reqSecret, verifier)
+	res := rec.response()
+	if res != nil {
+		debug(ctx, "access token answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode})
+	}
+	if err != nil {
+		if res == nil {
+			if ctx.Err() != nil || tlsTrustError(call, err) != nil {
+				return nil, transportError(ctx, call, err)
+			}
+			// Jira may have issued a token we never saw; nothing can revoke it. Start again.
+			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err)}
+		}
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken, reqSecret, verifier); oe != nil {
+			switch oe.Problem {
+			case ProblemNonceUsed, ProblemTokenExpired:
+				return nil, &restartError{err: oe}
+			}
+			return nil, oe
+		}
+		switch {
+		case retryableStatus(res.StatusCode):
+			return nil, &restartError{err: unexpectedStatus(call, res.StatusCode, res.Header, res.Body), after: httpx.RetryAfter(res.Header, time.Now())}
+		case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated:
+			return nil, fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode)
+		}
+		return nil, unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+	}
+
+	tok := &AccessToken{Token: at, Secret: as}
+	if testHookAccessTokenReceived != nil {
+		testHookAccessTokenReceived()
+	}
+	if ctx.Err() != nil {
+		return nil, c.revokeOrphan(ctx, consumer, tok, ctxError(ctx, call))
+	}
+	if res == nil { // cannot happen: the library succeeded, so a response went through rec
+		return nil, c.revokeOrphan(ctx, consumer, tok, fmt.Errorf("%s: the answer was not recorded", call))
+	}
+	vals, _ := url.ParseQuery(string(res.Body))
+	tok.SessionHandle = vals.Get(paramSessionHandle)
+	d, ok, err := lifetime(vals, paramExpiresIn)
+	if err != nil {
+		return nil, c.revokeOrphan(ctx, consumer, tok, fmt.Errorf("%s: %w", call, err))
+	}
+	if !ok {
+		d = DefaultAccessTokenLifetime
+	}
+	tok.ExpiresAt = sent.Add(d).UTC()
+	if d, ok, err = lifetime(vals, paramAuthorizationExpireIn); err != nil {
+		return nil, c.revokeOrphan(ctx, consumer, tok, fmt.Errorf("%s: %w", call, err))
+	} else if ok {
+		tok.AuthorizationExpiresAt = sent.Add(d).UTC()
+	}
+	return tok, nil
+}
+
+// lifetime parses an optional lifetime in seconds; ok is false when the field is absent.
+func lifetime(vals url.Values, name string) (d time.Duration, ok bool, err error) {
+	raw := vals.Get(name)
+	if raw == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false, fmt.Errorf("invalid %s (%q) from Jira: expected a positive number of seconds", name, sanitizeText(truncate(raw, 32)))
+	}
+	if n >= int64(maxLifetime/time.Second) {
+		return maxLifetime, true, nil
+	}
+	return time.Duration(n) * time.Second, true, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// revokeOrphan revokes an access token that a failed handshake received, so that it is not left
+// usable without anyone knowing it, and returns cause annotated with the outcome. When ctx is
+// already done, a fresh context bounded by orphanRevokeTimeout is used.
+func (c *Client) revokeOrphan(ctx context.Context, consumer OAuthConsumer, tok *AccessToken, cause error) error {
+	rctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), orphanRevokeTimeout)
+		defer cancel()
+	}
+	if err := c.Revoke(rctx, consumer, tok.Token, tok.Secret); err != nil {
+		debug(ctx, "could not revoke the access token of a failed handshake", map[string]any{"consumer_key": consumer.Key})
+		return fmt.Errorf("%w; revoking the access token Jira had already issued failed too (%v): revoke it in Jira under the approving user's profile, OAuth access tokens", cause, err)
+	}
+	debug(ctx, "revoked the access token of a failed handshake", map[string]any{"consumer_key": consumer.Key})
+	return fmt.Errorf("%w (the access token Jira had already issued was revoked)", cause)
+}

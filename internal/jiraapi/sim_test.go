@@ -1,0 +1,286 @@
+package jiraapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/jirasim"
+)
+
+const simCallback = "https://align.example.com/oauth/callback?connector=1"
+
+// simEnv is a Jira simulator on TLS under the context path /jira, with an administrator and a
+// service user, and a client for it.
+type simEnv struct {
+	sim    *jirasim.Server
+	client *Client
+}
+
+func newSimEnv(t *testing.T, opts jirasim.Options) *simEnv {
+	t.Helper()
+	opts.ContextPath = "/jira"
+	opts.Users = map[string]jirasim.User{
+		adminName:    {Password: adminPassword, Admin: true, DisplayName: "Admin", Email: "admin@example.com", Active: true},
+		approverName: {Password: approverPassword, DisplayName: "Align Service", Email: "svc@example.com", Active: true},
+	}
+	sim := jirasim.New(opts)
+	srv := httptest.NewTLSServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL+"/jira/", newHTTPX(t, srv, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &simEnv{sim: sim, client: c}
+}
+
+// register creates an application link with consumer key `key` and the public half of the test
+// key, and returns the link.
+func (e *simEnv) register(t *testing.T, key string) *ApplicationLink {
+	t.Helper()
+	ctx := context.Background()
+	l, err := e.client.CreateApplicationLink(ctx, testAdmin, ApplicationLink{
+		Name: "Jira Align", RPCURL: "https://align.example.com", DisplayURL: "https://align.example.com",
+	})
+	if err != nil {
+		t.Fatalf("CreateApplicationLink: %v", err)
+	}
+	k, _ := keys(t)
+	if err := e.client.PutConsumer(ctx, testAdmin, l.ID, Consumer{
+		Key: key, Name: "Jira Align", Description: "Jira Align connector", PublicKey: publicPEM(t, k),
+	}); err != nil {
+		t.Fatalf("PutConsumer: %v", err)
+	}
+	return l
+}
+
+func TestSimFullFlow(t *testing.T) {
+	e := newSimEnv(t, jirasim.Options{})
+	ctx := context.Background()
+	l := e.register(t, testConsumerKey)
+	if l.TypeID != "generic" || l.ID == "" {
+		t.Errorf("link = %+v", *l)
+	}
+	got, err := e.client.GetApplicationLink(ctx, testAdmin, l.ID)
+	if err != nil || *got != *l {
+		t.Fatalf("GetApplicationLink = %+v, %v; want %+v", got, err, *l)
+	}
+	cons, err := e.client.GetConsumer(ctx, testAdmin, l.ID)
+	if err != nil || cons.Key != testConsumerKey || cons.PublicKey == "" {
+		t.Fatalf("GetConsumer = %+v, %v", cons, err)
+	}
+
+	before := time.Now()
+	tok, err := e.client.Handshake(ctx, testConsumer(t), testApprover, simCallback)
+	if err != nil {
+		t.Fatalf("Handshake: %v", err)
+	}
+	if tok.Token == "" || tok.Secret == "" || tok.SessionHandle == "" {
+		t.Errorf("token fields missing: %s", tok)
+	}
+	if d := tok.ExpiresAt.Sub(before); d < DefaultAccessTokenLifetime-time.Minute || d > DefaultAccessTokenLifetime+time.Minute {
+		t.Errorf("ExpiresAt in %s, want about 5 years", d)
+	}
+	if !tok.AuthorizationExpiresAt.After(tok.ExpiresAt) {
+		t.Errorf("AuthorizationExpiresAt %s not after ExpiresAt %s", tok.AuthorizationExpiresAt, tok.ExpiresAt)
+	}
+	live := e.sim.LiveTokens()
+	if len(live) != 1 || live[0].Token != tok.Token || live[0].User != approverName || live[0].ConsumerKey != testConsumerKey {
+		t.Fatalf("LiveTokens = %+v", live)
+	}
+
+	me, err := e.client.Myself(ctx, testConsumer(t), tok.Token, tok.Secret)
+	if err != nil {
+		t.Fatalf("Myself: %v", err)
+	}
+	if me.Name != approverName || me.DisplayName != "Align Service" || me.EmailAddress != "svc@example.com" || !me.Active {
+		t.Errorf("Myself = %+v", *me)
+	}
+
+	if err := e.client.Revoke(ctx, testConsumer(t), tok.Token, tok.Secret); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	if live := e.sim.LiveTokens(); len(live) != 0 {
+		t.Errorf("LiveTokens after revoke = %+v", live)
+	}
+	_, err = e.client.Myself(ctx, testConsumer(t), tok.Token, tok.Secret)
+	if !IsTokenGone(err) {
+		t.Fatalf("Myself after revoke: %v, want IsTokenGone", err)
+	}
+	assertNoSecret(t, err.Error(), tok.Token, tok.Secret)
+	if err := e.client.Revoke(ctx, testConsumer(t), tok.Token, tok.Secret); err != nil {
+		t.Errorf("second Revoke = %v, want nil (already gone)", err)
+	}
+
+	if err := e.client.DeleteConsumer(ctx, testAdmin, l.ID); err != nil {
+		t.Fatalf("DeleteConsumer: %v", err)
+	}
+	if _, err := e.client.GetConsumer(ctx, testAdmin, l.ID); !IsNotFound(err) {
+		t.Errorf("GetConsumer after delete: %v", err)
+	}
+	if err := e.client.DeleteApplicationLink(ctx, testAdmin, l.ID); err != nil {
+		t.Fatalf("DeleteApplicationLink: %v", err)
+	}
+	if _, err := e.client.GetApplicationLink(ctx, testAdmin, l.ID); !IsNotFound(err) {
+		t.Errorf("GetApplicationLink after delete: %v", err)
+	}
+	if err := e.client.DeleteApplicationLink(ctx, testAdmin, l.ID); err != nil {
+		t.Errorf("second DeleteApplicationLink = %v, want nil", err)
+	}
+}
+
+// Deleting the link out of band invalidates the token: Myself says it is gone, Revoke succeeds.
+func TestSimLinkDeletedOutOfBand(t *testing.T) {
+	e := newSimEnv(t, jirasim.Options{OmitExpiryFields: true})
+	l := e.register(t, testConsumerKey)
+	ctx := context.Background()
+	before := time.Now()
+	tok, err := e.client.Handshake(ctx, testConsumer(t), testApprover, simCallback)
+	if err != nil {
+		t.Fatalf("Handshake: %v", err)
+	}
+	if d := tok.ExpiresAt.Sub(before); d < DefaultAccessTokenLifetime-time.Minute || d > DefaultAccessTokenLifetime+time.Minute {
+		t.Errorf("without expiry fields ExpiresAt is in %s, want 5 years", d)
+	}
+	if !tok.AuthorizationExpiresAt.IsZero() || tok.SessionHandle != "" {
+		t.Errorf("absent fields set: %s", tok)
+	}
+	if !e.sim.DeleteLink(l.ID) {
+		t.Fatal("DeleteLink: no such link")
+	}
+	_, err = e.client.Myself(ctx, testConsumer(t), tok.Token, tok.Secret)
+	var oe *OAuthError
+	if !errors.As(err, &oe) || oe.Problem != ProblemConsumerKeyUnknown || !IsTokenGone(err) {
+		t.Fatalf("Myself after link deletion: %v", err)
+	}
+	if err := e.client.Revoke(ctx, testConsumer(t), tok.Token, tok.Secret); err != nil {
+		t.Errorf("Revoke after link deletion = %v, want nil", err)
+	}
+}
+
+func TestSimHandshakeFailures(t *testing.T) {
+	_, wrongKey := keys(t)
+	cases := []struct {
+		name     string
+		consumer func(t testing.TB) OAuthConsumer
+		approver BasicAuth
+		prepare  func(e *simEnv)
+		want     []string
+		problem  string
+		status   int
+	}{
+		{
+			name:     "wrong private key",
+			consumer: func(t testing.TB) OAuthConsumer { return OAuthConsumer{Key: testConsumerKey, PrivateKey: wrongKey} },
+			approver: testApprover,
+			want:     []string{`Jira rejected the signature for consumer "JiraAlignTest": the private key does not match the public key registered for that consumer`},
+			problem:  ProblemSignatureInvalid,
+		},
+		{
+			name:     "unregistered consumer",
+			consumer: func(t testing.TB) OAuthConsumer { c := testConsumer(t); c.Key = "NotRegistered1"; return c },
+			approver: testApprover,
+			want:     []string{`Jira does not know consumer key "NotRegistered1": register it as the incoming consumer of a jira_application_link (consumer.consumer_key) before requesting a token`},
+			problem:  ProblemConsumerKeyUnknown,
+		},
+		{
+			name:     "bad approver password",
+			consumer: testConsumer,
+			approver: BasicAuth{Username: approverName, Password: "wrong-" + secretMark},
+			want:     []string{`Jira rejected the approving user's credentials (approver "svc-align")`, "approver_username/approver_password_wo"},
+			status:   http.StatusUnauthorized,
+		},
+		{
+			name:     "clock skew",
+			consumer: testConsumer,
+			approver: testApprover,
+			prepare:  func(e *simEnv) { e.sim.Advance(10 * time.Minute) },
+			want:     []string{"clocks of this machine and Jira differ by more than 5 minutes", "clock skew"},
+			problem:  ProblemTimestampRefused,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSimEnv(t, jirasim.Options{})
+			e.register(t, testConsumerKey)
+			if tc.prepare != nil {
+				tc.prepare(e)
+			}
+			_, err := e.client.Handshake(context.Background(), tc.consumer(t), tc.approver, simCallback)
+			if err == nil {
+				t.Fatal("Handshake succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q lacks %q", err.Error(), w)
+				}
+			}
+			if tc.problem != "" {
+				var oe *OAuthError
+				if !errors.As(err, &oe) || oe.Problem != tc.problem {
+					t.Errorf("err = %v, want oauth_problem %s", err, tc.problem)
+				}
+			}
+			if tc.status != 0 {
+				var he *HTTPError
+				if !errors.As(err, &he) || he.StatusCode != tc.status {
+					t.Errorf("err = %v, want HTTP %d", err, tc.status)
+				}
+			}
+			assertNoSecret(t, err.Error(), tc.approver.Password)
+			if live := e.sim.LiveTokens(); len(live) != 0 {
+				t.Errorf("a failed handshake left live tokens: %+v", live)
+			}
+		})
+	}
+}
+
+func TestSimApplinksErrors(t *testing.T) {
+	e := newSimEnv(t, jirasim.Options{})
+	ctx := context.Background()
+	l := e.register(t, testConsumerKey)
+
+	_, err := e.client.CreateApplicationLink(ctx, testAdmin, ApplicationLink{Name: "Again", RPCURL: "https://align.example.com/", DisplayURL: "https://align.example.com"})
+	if !strings.Contains(errString(err), `an application link with rpc_url "https://align.example.com/" already exists in Jira: import it`) {
+		t.Errorf("duplicate link: %v", err)
+	}
+
+	other, err := e.client.CreateApplicationLink(ctx, testAdmin, ApplicationLink{Name: "Other", RPCURL: "https://other.example.com", DisplayURL: "https://other.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := keys(t)
+	err = e.client.PutConsumer(ctx, testAdmin, other.ID, Consumer{Key: testConsumerKey, Name: "n", PublicKey: publicPEM(t, k)})
+	if !strings.Contains(errString(err), `consumer key "JiraAlignTest" is already used by another application link: pick another key`) {
+		t.Errorf("duplicate consumer key: %v", err)
+	}
+
+	_, err = e.client.GetApplicationLink(ctx, testApprover, l.ID)
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden || !strings.Contains(err.Error(), `user "svc-align" is not a Jira administrator`) {
+		t.Errorf("non-admin: %v", err)
+	}
+	_, err = e.client.GetApplicationLink(ctx, BasicAuth{Username: adminName, Password: "bad-" + secretMark}, l.ID)
+	if !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized || !strings.Contains(err.Error(), "jira_username/jira_password") {
+		t.Errorf("bad admin password: %v", err)
+	}
+	assertNoSecret(t, errString(err), adminPassword)
+
+	if _, err := e.client.GetConsumer(ctx, testAdmin, other.ID); !IsNotFound(err) {
+		t.Errorf("GetConsumer on a link without consumer: %v", err)
+	}
+	if links := e.sim.Links(); len(links) != 2 || links[0].Consumer == nil || links[0].Consumer.Key != testConsumerKey {
+		t.Errorf("sim links = %+v", links)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
