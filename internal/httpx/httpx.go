@@ -187,6 +187,13 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	err := c.Retry(ctx, call, func(ctx context.Context, attempt int) error {
 		res, err := c.once(ctx, hc, r)
 		if err != nil {
+			if IsTLSError(err) {
+				// A certificate problem does not go away by retrying, and nothing was sent.
+				return Permanent(&TLSError{Call: call, Err: err})
+			}
+			if ctx.Err() != nil {
+				return Permanent(err)
+			}
 			if !r.Idempotent && !notSent(err) {
 				return Permanent(&AmbiguousError{Call: call, Err: err})
 			}
@@ -239,9 +246,12 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 		return nil, err
 	}
 	defer func() { _ = res.Body.Close() }()
-	data, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes))
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading the response body: %w", err)
+	}
+	if len(data) > maxResponseBytes {
+		return nil, Permanent(fmt.Errorf("the response body is larger than %d bytes", maxResponseBytes))
 	}
 	return &Response{StatusCode: res.StatusCode, Header: res.Header, Body: data}, nil
 }
@@ -394,10 +404,40 @@ func notSent(err error) bool {
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
-	return errors.Is(err, syscall.ECONNREFUSED)
+	return errors.Is(err, syscall.ECONNREFUSED) || IsTLSError(err)
+}
+
+// TLSError is a failed TLS handshake: an untrusted or mismatched certificate, or a protocol
+// version below TLS 1.2. Nothing was sent, and retrying cannot help.
+type TLSError struct {
+	Call string
+	Err  error
+}
+
+func (e *TLSError) Error() string {
+	return fmt.Sprintf("%s: TLS handshake failed: %v (if the server uses a private CA, give its certificate in the provider's ca_cert_pem)", e.Call, e.Err)
+}
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// IsTLSError reports certificate verification and TLS handshake failures.
+func IsTLSError(err error) bool {
+	var (
+		cv  *tls.CertificateVerificationError
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		ci  x509.CertificateInvalidError
+		rh  tls.RecordHeaderError
+		alt tls.AlertError
+	)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) ||
+		errors.As(err, &rh) || errors.As(err, &alt)
 }
 
 func isTransientNetErr(err error) bool {
+	if IsTLSError(err) {
+		return false
+	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return true
