@@ -181,4 +181,3 @@ func TestBackoffBounds(t *testing.T) {
 		t.Fatalf("Retry-After date gave %s", d)
 	}
 }
-
