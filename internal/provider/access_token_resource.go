@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -41,6 +42,7 @@ func NewAccessTokenResource() resource.Resource { return &accessTokenResource{} 
 type accessTokenResource struct{ c *clients }
 
 type accessTokenModel struct {
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
 	ID                        types.String `tfsdk:"id"`
 	ConsumerKey               types.String `tfsdk:"consumer_key"`
 	PrivateKeyPEM             types.String `tfsdk:"private_key_pem"`
@@ -62,10 +64,13 @@ func (r *accessTokenResource) Metadata(_ context.Context, req resource.MetadataR
 	resp.TypeName = req.ProviderTypeName + "_align_access_token"
 }
 
-func (r *accessTokenResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *accessTokenResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
 		MarkdownDescription: "An OAuth 1.0a access token for Jira Align, obtained by the provider with the three-legged handshake " +
 			"(request token, approval by the Jira service account, access token): the \"Authorize Jira OAuth Access\" step. " +
 			"Destroying it revokes the token in Jira. A token revoked or expired outside Terraform disappears from state at refresh, " +
@@ -199,6 +204,8 @@ func (r *accessTokenResource) consumer(m *accessTokenModel) (jiraapi.OAuthConsum
 func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan accessTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opCreate, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -277,6 +284,8 @@ func tokenID(token string) string {
 func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state accessTokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts, opRead, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -322,6 +331,8 @@ func (r *accessTokenResource) Update(ctx context.Context, req resource.UpdateReq
 func (r *accessTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state accessTokenModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts, opDelete, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -32,6 +33,7 @@ func NewApplicationLinkResource() resource.Resource { return &applicationLinkRes
 type applicationLinkResource struct{ c *clients }
 
 type applicationLinkModel struct {
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
 	ID         types.String   `tfsdk:"id"`
 	Name       types.String   `tfsdk:"name"`
 	RPCURL     types.String   `tfsdk:"rpc_url"`
@@ -50,9 +52,12 @@ func (r *applicationLinkResource) Metadata(_ context.Context, req resource.Metad
 	resp.TypeName = req.ProviderTypeName + "_application_link"
 }
 
-func (r *applicationLinkResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *applicationLinkResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
 		MarkdownDescription: "A generic application link in Jira with an incoming OAuth consumer: the \"Application Links > " +
 			"Incoming Authentication\" step that registers Jira Align's public key. Managed with the provider's `jira_username` " +
 			"and `jira_password`, which must be a Jira administrator's. Deleting the link revokes every access token issued to its consumer.",
@@ -148,6 +153,8 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
 	var plan applicationLinkModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opCreate, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -183,6 +190,8 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
 	var state applicationLinkModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts, opRead, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -245,6 +254,8 @@ func (r *applicationLinkResource) Update(ctx context.Context, req resource.Updat
 	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
 	var plan, state applicationLinkModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opUpdate, &resp.Diagnostics)
+	defer cancel()
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -263,6 +274,8 @@ func (r *applicationLinkResource) Delete(ctx context.Context, req resource.Delet
 	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
 	var state applicationLinkModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts, opDelete, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}

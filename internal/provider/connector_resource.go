@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -45,6 +46,7 @@ func NewConnectorResource() resource.Resource { return &connectorResource{} }
 type connectorResource struct{ c *clients }
 
 type connectorModel struct {
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
 	ID                   types.String `tfsdk:"id"`
 	Name                 types.String `tfsdk:"name"`
 	JiraURL              types.String `tfsdk:"jira_url"`
@@ -86,8 +88,11 @@ func (r *connectorResource) Metadata(_ context.Context, req resource.MetadataReq
 	resp.TypeName = req.ProviderTypeName + "_align_connector"
 }
 
-func (r *connectorResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
+		},
 		MarkdownDescription: "A Jira connector in Jira Align (Administration > Connectors > Jira Settings), authenticated to Jira " +
 			"with basic auth or OAuth 1.0a. Exactly one of `basic` and `oauth1` is set; switching between them is an in-place update.\n\n" +
 			"Jira Align never returns a secret, so secrets are not refreshed. Instead `credential_version` is: when someone changes " +
@@ -263,6 +268,8 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 	api := r.c.needAlign(&resp.Diagnostics)
 	var plan connectorModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opCreate, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -287,6 +294,8 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 	api := r.c.needAlign(&resp.Diagnostics)
 	var state connectorModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts, opRead, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -318,6 +327,8 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	api := r.c.needAlign(&resp.Diagnostics)
 	var plan, state connectorModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opUpdate, &resp.Diagnostics)
+	defer cancel()
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -348,6 +359,8 @@ func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteReque
 	api := r.c.needAlign(&resp.Diagnostics)
 	var state connectorModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, cancel := withTimeout(ctx, state.Timeouts, opDelete, &resp.Diagnostics)
+	defer cancel()
 	if resp.Diagnostics.HasError() {
 		return
 	}
