@@ -179,3 +179,8 @@ func randHex(n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// ReplaceProvider swaps the provider block old for new in config.
+func ReplaceProvider(config, old, new string) string {
+	return strings.Replace(config, old, new, 1)
+}
