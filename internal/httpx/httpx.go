@@ -335,7 +335,7 @@ func (c *Client) Retry(ctx context.Context, call string, op func(ctx context.Con
 			}
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w (last error: %v)", call, ctx.Err(), t.err)
+			return fmt.Errorf("%s: %w (last error: %s)", call, ctx.Err(), t.err.Error())
 		}
 		if attempt > s.MaxRetries {
 			return &RetriesExhaustedError{Call: call, Attempts: attempt, Err: t.err}
@@ -354,7 +354,7 @@ func (c *Client) Retry(ctx context.Context, call string, op func(ctx context.Con
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return fmt.Errorf("%s: %w (last error: %v)", call, ctx.Err(), t.err)
+			return fmt.Errorf("%s: %w (last error: %s)", call, ctx.Err(), t.err.Error())
 		case <-timer.C:
 		}
 	}
@@ -371,7 +371,7 @@ func Backoff(attempt int, minWait, maxWait time.Duration) time.Duration {
 		d = maxWait
 	}
 	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1))
+	return half + time.Duration(rand.Int64N(int64(half)+1)) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
 // RetryAfter parses a Retry-After header (seconds or an HTTP date); 0 when absent or invalid.

@@ -116,7 +116,7 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 		case http.StatusCreated, http.StatusOK:
 			var out ApplicationLink
 			if err := json.Unmarshal(res.Body, &out); err != nil {
-				return nil, fmt.Errorf("%s: Jira answered HTTP %d with a body that is not an application link: %v", call, res.StatusCode, err)
+				return nil, fmt.Errorf("%s: Jira answered HTTP %d with a body that is not an application link: %w", call, res.StatusCode, err)
 			}
 			if out.ID == "" {
 				return nil, fmt.Errorf("%s: Jira answered HTTP %d without an application link id", call, res.StatusCode)

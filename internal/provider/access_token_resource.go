@@ -42,22 +42,22 @@ func NewAccessTokenResource() resource.Resource { return &accessTokenResource{} 
 type accessTokenResource struct{ c *clients }
 
 type accessTokenModel struct {
-	Timeouts timeouts.Value `tfsdk:"timeouts"`
-	ID                        types.String `tfsdk:"id"`
-	ConsumerKey               types.String `tfsdk:"consumer_key"`
-	PrivateKeyPEM             types.String `tfsdk:"private_key_pem"`
-	JiraURL                   types.String `tfsdk:"jira_url"`
-	CallbackURL               types.String `tfsdk:"callback_url"`
-	ApproverUsername          types.String `tfsdk:"approver_username"`
-	ApproverPasswordWO        types.String `tfsdk:"approver_password_wo"`
-	ApproverPasswordWOVersion types.Int64  `tfsdk:"approver_password_wo_version"`
-	RenewBefore               types.String `tfsdk:"renew_before"`
-	Keepers                   types.Map    `tfsdk:"keepers"`
-	Token                     types.String `tfsdk:"token"`
-	TokenSecret               types.String `tfsdk:"token_secret"`
-	AuthorizedUser            types.String `tfsdk:"authorized_user"`
-	CreatedAt                 types.String `tfsdk:"created_at"`
-	ExpiresAt                 types.String `tfsdk:"expires_at"`
+	Timeouts                  timeouts.Value `tfsdk:"timeouts"`
+	ID                        types.String   `tfsdk:"id"`
+	ConsumerKey               types.String   `tfsdk:"consumer_key"`
+	PrivateKeyPEM             types.String   `tfsdk:"private_key_pem"`
+	JiraURL                   types.String   `tfsdk:"jira_url"`
+	CallbackURL               types.String   `tfsdk:"callback_url"`
+	ApproverUsername          types.String   `tfsdk:"approver_username"`
+	ApproverPasswordWO        types.String   `tfsdk:"approver_password_wo"`
+	ApproverPasswordWOVersion types.Int64    `tfsdk:"approver_password_wo_version"`
+	RenewBefore               types.String   `tfsdk:"renew_before"`
+	Keepers                   types.Map      `tfsdk:"keepers"`
+	Token                     types.String   `tfsdk:"token"`
+	TokenSecret               types.String   `tfsdk:"token_secret"`
+	AuthorizedUser            types.String   `tfsdk:"authorized_user"`
+	CreatedAt                 types.String   `tfsdk:"created_at"`
+	ExpiresAt                 types.String   `tfsdk:"expires_at"`
 }
 
 func (r *accessTokenResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {

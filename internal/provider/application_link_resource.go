@@ -33,7 +33,7 @@ func NewApplicationLinkResource() resource.Resource { return &applicationLinkRes
 type applicationLinkResource struct{ c *clients }
 
 type applicationLinkModel struct {
-	Timeouts timeouts.Value `tfsdk:"timeouts"`
+	Timeouts   timeouts.Value `tfsdk:"timeouts"`
 	ID         types.String   `tfsdk:"id"`
 	Name       types.String   `tfsdk:"name"`
 	RPCURL     types.String   `tfsdk:"rpc_url"`

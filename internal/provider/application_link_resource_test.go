@@ -132,7 +132,7 @@ func TestAccApplicationLink_errors(t *testing.T) {
 			},
 			{
 				// Not a Jira administrator: 403 says so.
-				Config: acctest.ReplaceProvider(linkConfig(t, env, "FreshKey", 0, ""), env.ProviderBlock(), env.ProviderBlockAsService()),
+				Config:      acctest.ReplaceProvider(linkConfig(t, env, "FreshKey", 0, ""), env.ProviderBlock(), env.ProviderBlockAsService()),
 				ExpectError: regexp.MustCompile(`(?s)"svc-align" is not\s+a\s+Jira\s+administrator`),
 			},
 			{

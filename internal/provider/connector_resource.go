@@ -46,16 +46,16 @@ func NewConnectorResource() resource.Resource { return &connectorResource{} }
 type connectorResource struct{ c *clients }
 
 type connectorModel struct {
-	Timeouts timeouts.Value `tfsdk:"timeouts"`
-	ID                   types.String `tfsdk:"id"`
-	Name                 types.String `tfsdk:"name"`
-	JiraURL              types.String `tfsdk:"jira_url"`
-	JiraType             types.String `tfsdk:"jira_type"`
-	Basic                *basicModel  `tfsdk:"basic"`
-	OAuth1               *oauth1Model `tfsdk:"oauth1"`
-	PublicKeyFingerprint types.String `tfsdk:"public_key_fingerprint"`
-	CredentialVersion    types.Int64  `tfsdk:"credential_version"`
-	UpdatedAt            types.String `tfsdk:"updated_at"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
+	ID                   types.String   `tfsdk:"id"`
+	Name                 types.String   `tfsdk:"name"`
+	JiraURL              types.String   `tfsdk:"jira_url"`
+	JiraType             types.String   `tfsdk:"jira_type"`
+	Basic                *basicModel    `tfsdk:"basic"`
+	OAuth1               *oauth1Model   `tfsdk:"oauth1"`
+	PublicKeyFingerprint types.String   `tfsdk:"public_key_fingerprint"`
+	CredentialVersion    types.Int64    `tfsdk:"credential_version"`
+	UpdatedAt            types.String   `tfsdk:"updated_at"`
 }
 
 type basicModel struct {

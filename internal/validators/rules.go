@@ -28,7 +28,7 @@ func CheckConsumerKey(s string) error {
 		return fmt.Errorf("the consumer key has %d characters; the limit is %d", n, MaxConsumerKeyLength)
 	}
 	for i, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+		if !isASCIIAlnum(r) {
 			what := fmt.Sprintf("%q", r)
 			if r == ' ' {
 				what = "a space"
@@ -52,17 +52,19 @@ func CheckName(s string) error {
 }
 
 // CheckURL enforces an absolute https URL with a host and without query or fragment; http is
-// allowed only for loopback hosts (127.0.0.0/8, ::1, localhost).
+// allowed only for loopback hosts (127.0.0.0/8, ::1, localhost). Errors never show the user
+// information (user:password@) of the URL.
 func CheckURL(s string) error {
+	shown := redactUserinfo(s)
 	u, err := url.Parse(s)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL: use the form https://host[:port][/path]", s)
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
-		return fmt.Errorf("%q has a query or fragment: give the base URL only", s)
+	if err != nil || !u.IsAbs() || u.Hostname() == "" {
+		return fmt.Errorf("%q is not an absolute URL: use the form https://host[:port][/path]", shown)
 	}
 	if u.User != nil {
 		return errors.New("the URL carries user information: put credentials in their own attributes, never in a URL")
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#") {
+		return fmt.Errorf("%q has a query or fragment: give the base URL only", shown)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
@@ -71,10 +73,29 @@ func CheckURL(s string) error {
 		if IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("%q uses http: credentials would cross the network in clear text; use https (http is accepted only for loopback hosts)", s)
+		return fmt.Errorf("%q uses http: credentials would cross the network in clear text; use https (http is accepted only for loopback hosts)", shown)
 	default:
-		return fmt.Errorf("%q has scheme %q: use https", s, u.Scheme)
+		return fmt.Errorf("%q has scheme %q: use https", shown, u.Scheme)
 	}
+}
+
+// redactUserinfo replaces the user information of the authority ("//user:password@host") with
+// "<redacted>", found by plain string search so that it works on strings url.Parse rejects too.
+func redactUserinfo(s string) string {
+	i := strings.Index(s, "//")
+	if i < 0 {
+		return s
+	}
+	start := i + 2
+	end := len(s)
+	if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	at := strings.LastIndexByte(s[start:end], '@')
+	if at < 0 {
+		return s
+	}
+	return s[:start] + "<redacted>" + s[start+at:]
 }
 
 // IsLoopbackHost reports 127.0.0.0/8, ::1 and localhost.
@@ -109,4 +130,8 @@ func CheckRFC3339(s string) (time.Time, error) {
 
 func errTooSmall(bits int) error {
 	return fmt.Errorf("the RSA key has %d bits; at least 2048 are required", bits)
+}
+
+func isASCIIAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
