@@ -116,6 +116,45 @@ func (e *Env) Connections() (align, jira int64) { return e.alignConns.Load(), e.
 // ProviderBlock renders the provider configuration pointing at both simulators, with the
 // simulators' CA and quick retries. extra lines go inside the block.
 func (e *Env) ProviderBlock(extra ...string) string {
+	return e.ProviderBlockWith(BlockOptions{Extra: extra})
+}
+
+// BlockOptions tunes ProviderBlockWith. Zero values give ProviderBlock's defaults.
+type BlockOptions struct {
+	// RequestTimeout is request_timeout (default "10s").
+	RequestTimeout string
+	// MaxRetries is max_retries (default 3); NoRetries sets 0.
+	MaxRetries int
+	NoRetries  bool
+	// NoCA leaves ca_cert_pem out, so the simulators' private CA is not trusted.
+	NoCA bool
+	// AlignURL and JiraURL replace the simulators' URLs when set.
+	AlignURL, JiraURL string
+	// Extra lines go inside the block.
+	Extra []string
+}
+
+// ProviderBlockWith renders the provider configuration with the given options.
+func (e *Env) ProviderBlockWith(o BlockOptions) string {
+	timeout := o.RequestTimeout
+	if timeout == "" {
+		timeout = "10s"
+	}
+	retries := o.MaxRetries
+	if retries == 0 && !o.NoRetries {
+		retries = 3
+	}
+	alignURL, jiraURL := e.AlignURL, e.JiraURL
+	if o.AlignURL != "" {
+		alignURL = o.AlignURL
+	}
+	if o.JiraURL != "" {
+		jiraURL = o.JiraURL
+	}
+	ca := ""
+	if !o.NoCA {
+		ca = fmt.Sprintf("  ca_cert_pem     = <<-EOT\n%s\nEOT\n", indent(strings.TrimSpace(e.CAPEM)))
+	}
 	return fmt.Sprintf(`
 provider "jira" {
   align_url       = %q
@@ -123,14 +162,11 @@ provider "jira" {
   jira_url        = %q
   jira_username   = %q
   jira_password   = %q
-  request_timeout = "10s"
-  max_retries     = 3
-  ca_cert_pem     = <<-EOT
-%s
-EOT
-%s
+  request_timeout = %q
+  max_retries     = %d
+%s%s
 }
-`, e.AlignURL, e.AlignToken, e.JiraURL, AdminUser, e.AdminPass, indent(strings.TrimSpace(e.CAPEM)), strings.Join(extra, "\n"))
+`, alignURL, e.AlignToken, jiraURL, AdminUser, e.AdminPass, timeout, retries, ca, strings.Join(o.Extra, "\n"))
 }
 
 // ProviderBlockAsService is like ProviderBlock but with the service account (not an admin) as

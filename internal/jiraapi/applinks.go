@@ -148,7 +148,7 @@ func (c *Client) GetApplicationLink(ctx context.Context, admin BasicAuth, id str
 	case http.StatusOK:
 		var out ApplicationLink
 		if err := json.Unmarshal(res.Body, &out); err != nil {
-			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %v", call, err)
+			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)
 		}
 		if out.ID == "" {
 			out.ID = id
@@ -222,7 +222,7 @@ func (c *Client) GetConsumer(ctx context.Context, admin BasicAuth, linkID string
 	case http.StatusOK:
 		var out Consumer
 		if err := json.Unmarshal(res.Body, &out); err != nil {
-			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %v", call, err)
+			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %w", call, err)
 		}
 		return &out, nil
 	case http.StatusNotFound:

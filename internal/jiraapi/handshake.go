@@ -393,7 +393,7 @@ func (c *Client) revokeOrphan(ctx context.Context, consumer OAuthConsumer, tok *
 	}
 	if err := c.Revoke(rctx, consumer, tok.Token, tok.Secret); err != nil {
 		debug(ctx, "could not revoke the access token of a failed handshake", map[string]any{"consumer_key": consumer.Key})
-		return fmt.Errorf("%w; revoking the access token Jira had already issued failed too (%v): revoke it in Jira under the approving user's profile, OAuth access tokens", cause, err)
+		return fmt.Errorf("%w; revoking the access token Jira had already issued failed too (%w): revoke it in Jira under the approving user's profile, OAuth access tokens", cause, err)
 	}
 	debug(ctx, "revoked the access token of a failed handshake", map[string]any{"consumer_key": consumer.Key})
 	return fmt.Errorf("%w (the access token Jira had already issued was revoked)", cause)

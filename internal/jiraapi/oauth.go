@@ -202,7 +202,7 @@ func (c *Client) Myself(ctx context.Context, consumer OAuthConsumer, token, toke
 	if res.StatusCode == http.StatusOK {
 		var u User
 		if err := json.Unmarshal(res.Body, &u); err != nil {
-			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a user: %v", call, err)
+			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a user: %w", call, err)
 		}
 		return &u, nil
 	}
