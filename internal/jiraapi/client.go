@@ -109,7 +109,7 @@ func debug(ctx context.Context, msg string, fields map[string]any) {
 // ctxError wraps a context error with the call it interrupted.
 func ctxError(ctx context.Context, call string) error {
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, ctx.Err()) {
-		return fmt.Errorf("%s: %w (%v)", call, ctx.Err(), cause)
+		return fmt.Errorf("%s: %w (%w)", call, ctx.Err(), cause)
 	}
 	return fmt.Errorf("%s: %w", call, ctx.Err())
 }
