@@ -118,7 +118,7 @@ func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, fmt.Errorf("%w (last error: %v)", ctxError(ctx, call), last)
+			return nil, fmt.Errorf("%w (last error: %w)", ctxError(ctx, call), last)
 		case <-timer.C:
 		}
 	}
