@@ -2,6 +2,7 @@ package alignapi
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -36,6 +37,7 @@ func TestDecodeConnectorStrict(t *testing.T) {
 		`{"id":1,"updatedAt":"yesterday"}`, `{"id":1,"accessTokenExpiresAt":12}`, `{"id":1,"username":5}`,
 		`{"id":1,"credentialVersion":true}`, `{"id":1} {"id":2}`, `{"id":1}x`, `{"id":1`, `{"id":1,"name":"a`,
 		`{"id":99999999999999999999}`,
+		`{"id":1,"updatedAt":"9999-12-31T23:59:59-01:00"}`, `{"id":1,"accessTokenExpiresAt":"0000-01-01T00:00:00+00:01"}`,
 	}
 	for _, b := range bad {
 		if c, err := DecodeConnector([]byte(b)); err == nil {
@@ -88,14 +90,36 @@ func TestInputMarshalRoundTrip(t *testing.T) {
 	}
 }
 
+// The fuzz targets below check the strict decoders: whatever they accept has a positive id and
+// survives a re-encoding unchanged. Their seed corpora live in testdata/fuzz/<target>/ and run as
+// ordinary tests with `go test`; internal/devtools/fuzz.sh fuzzes each target for a bounded time.
+
 func FuzzDecodeConnector(f *testing.F) {
 	for _, s := range []string{contractExample, `{"id":1}`, `{"id":1,"updatedAt":"2026-01-01T00:00:00Z"}`, `{`, `null`, `{"id":1e400}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := DecodeConnector(data)
-		if err == nil && (c == nil || c.ID <= 0) {
+		if err != nil {
+			if c != nil {
+				t.Fatalf("DecodeConnector(%q) returned %+v with error %v", data, c, err)
+			}
+			return
+		}
+		if c == nil || c.ID <= 0 {
 			t.Fatalf("accepted %q as %+v", data, c)
+		}
+		assertUTC(t, *c)
+		enc, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("accepted %q as %+v, which does not encode: %v", data, c, err)
+		}
+		again, err := DecodeConnector(enc)
+		if err != nil {
+			t.Fatalf("re-encoded %s rejected: %v", enc, err)
+		}
+		if !reflect.DeepEqual(c, again) {
+			t.Fatalf("round trip of %q:\n%+v\n%+v", data, c, again)
 		}
 	})
 }
@@ -107,12 +131,48 @@ func FuzzDecodeConnectors(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cs, err := DecodeConnectors(data)
 		if err != nil {
+			if cs != nil {
+				t.Fatalf("DecodeConnectors(%q) returned %+v with error %v", data, cs, err)
+			}
 			return
+		}
+		if cs == nil {
+			t.Fatalf("accepted %q as a nil list", data)
 		}
 		for _, c := range cs {
 			if c.ID <= 0 {
 				t.Fatalf("accepted %q with id %d", data, c.ID)
 			}
+			assertUTC(t, c)
+		}
+		enc, err := json.Marshal(cs)
+		if err != nil {
+			t.Fatalf("accepted %q as %+v, which does not encode: %v", data, cs, err)
+		}
+		again, err := DecodeConnectors(enc)
+		if err != nil {
+			t.Fatalf("re-encoded %s rejected: %v", enc, err)
+		}
+		if !reflect.DeepEqual(cs, again) {
+			t.Fatalf("round trip of %q:\n%+v\n%+v", data, cs, again)
+		}
+		// Each item decodes on its own to the same connector.
+		for i := range cs {
+			one, err := json.Marshal(&cs[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := DecodeConnector(one)
+			if err != nil || !reflect.DeepEqual(*c, cs[i]) {
+				t.Fatalf("item %d (%s) alone: %+v, %v", i, one, c, err)
+			}
 		}
 	})
+}
+
+func assertUTC(t *testing.T, c Connector) {
+	t.Helper()
+	if c.UpdatedAt.Location() != time.UTC || c.AccessTokenExpiresAt != nil && c.AccessTokenExpiresAt.Location() != time.UTC {
+		t.Fatalf("times not in UTC: %v %v", c.UpdatedAt, c.AccessTokenExpiresAt)
+	}
 }

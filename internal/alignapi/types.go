@@ -153,8 +153,20 @@ func (c *Connector) check() error {
 	}
 	if c.AccessTokenExpiresAt != nil {
 		t := c.AccessTokenExpiresAt.UTC()
+		if !inRFC3339Range(t) {
+			return errors.New("accessTokenExpiresAt is outside the years 0000-9999 in UTC")
+		}
 		c.AccessTokenExpiresAt = &t
 	}
 	c.UpdatedAt = c.UpdatedAt.UTC()
+	if !inRFC3339Range(c.UpdatedAt) {
+		return errors.New("updatedAt is outside the years 0000-9999 in UTC")
+	}
 	return nil
+}
+
+// inRFC3339Range reports whether t (in UTC) can be written as an RFC 3339 timestamp again: an
+// offset can push "9999-12-31T23:59:59-01:00" into the year 10000.
+func inRFC3339Range(t time.Time) bool {
+	return t.Year() >= 0 && t.Year() <= 9999
 }

@@ -119,11 +119,15 @@ func CheckDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// CheckRFC3339 parses an RFC 3339 timestamp.
+// CheckRFC3339 parses an RFC 3339 timestamp. Its instant in UTC must fall in the years 0000–9999,
+// so that the UTC form sent to Jira Align is RFC 3339 too.
 func CheckRFC3339(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp such as 2031-11-27T22:00:00Z", s)
+	}
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("%q falls outside the years 0000 to 9999 in UTC", s)
 	}
 	return t, nil
 }
