@@ -40,7 +40,7 @@ func TestAccKeyPair(t *testing.T) {
 			}
 			pub, err := keyutil.ParsePublicKey(a["public_key_pem"])
 			if err != nil || !pub.Equal(&k.PublicKey) {
-				return fmt.Errorf("public_key_pem is not the private key's public half (%v)", err)
+				return fmt.Errorf("public_key_pem is not the private key's public half (%w)", err)
 			}
 			fp, _ := keyutil.Fingerprint(pub)
 			if a["public_key_fingerprint"] != fp || a["id"] != fp {
