@@ -738,22 +738,56 @@ func TestContextCancelStopsRetries(t *testing.T) {
 	}
 }
 
+// A POST whose answer is lost while the context ends is not sent again; one detached lookup
+// (bounded by request_timeout) tells whether it took effect, so that the connector can be
+// tracked or reported instead of silently orphaned.
 func TestCreateCancelledDuringAmbiguousRecovery(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f := newFake(t)
-	f.hook = func(w http.ResponseWriter, _ *http.Request, _ []byte, _ int) bool {
+	f.hook = func(w http.ResponseWriter, r *http.Request, _ []byte, _ int) bool {
+		if r.Method != http.MethodPost {
+			return false
+		}
 		cancel()
 		hijackClose(t, w)
 		return true
 	}
 	c := f.start(t)
 	_, err := c.CreateConnector(ctx, basicInput())
-	if err == nil {
-		t.Fatal("no error")
+	var uc *UnconfirmedCreateError
+	if !errors.As(err, &uc) || uc.Connector != nil {
+		t.Fatalf("err = %v, want an UnconfirmedCreateError without a connector", err)
 	}
-	if n := len(f.requests()); n != 1 {
-		t.Errorf("requests after cancel = %d", n)
+	if !strings.Contains(err.Error(), "may still create connector") || !strings.Contains(err.Error(), "terraform import") {
+		t.Errorf("err does not say what to do: %v", err)
+	}
+	if posts, gets := f.count(http.MethodPost), f.count(http.MethodGet); posts != 1 || gets != 1 {
+		t.Errorf("after cancel: %d POSTs (want 1, never resent), %d lookups (want 1)", posts, gets)
+	}
+}
+
+// When the lookup after the context ended finds the connector, the error carries it.
+func TestCreateCancelledButCreatedIsReported(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := newFake(t)
+	var posted atomic.Bool
+	f.hook = func(w http.ResponseWriter, r *http.Request, body []byte, _ int) bool {
+		if r.Method != http.MethodPost || posted.Swap(true) {
+			return false
+		}
+		// Created, then the answer is lost while the caller gives up.
+		f.create(body)
+		cancel()
+		hijackClose(t, w)
+		return true
+	}
+	c := f.start(t)
+	_, err := c.CreateConnector(ctx, basicInput())
+	var uc *UnconfirmedCreateError
+	if !errors.As(err, &uc) || uc.Connector == nil || uc.Connector.Name != basicInput().Name {
+		t.Fatalf("err = %v, want an UnconfirmedCreateError carrying the created connector", err)
 	}
 }
 

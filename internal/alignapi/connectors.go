@@ -158,7 +158,10 @@ func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Conne
 		}
 		ambiguous = true
 		if ctx.Err() != nil {
-			return httpx.Permanent(err)
+			// Time is up (a timeout, an interrupt), but the POST may have created the
+			// connector: look once more, detached and bounded, so that it is tracked or at
+			// least reported instead of being left behind unnoticed.
+			return httpx.Permanent(c.unconfirmedCreate(ctx, err, in))
 		}
 		found, ferr := c.FindConnectorByName(ctx, in.Name)
 		if ferr != nil {
@@ -190,6 +193,37 @@ func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Conne
 		return nil, err
 	}
 	return out, nil
+}
+
+// UnconfirmedCreateError is a create whose outcome was still unknown when the caller's context
+// ended. Connector is the connector found afterwards with the input's name and non-secret
+// settings, most likely the one the POST created; nil when none was found, in which case Jira
+// Align may still create it.
+type UnconfirmedCreateError struct {
+	Name      string
+	Connector *Connector
+	Err       error
+}
+
+func (e *UnconfirmedCreateError) Error() string {
+	if e.Connector != nil {
+		return fmt.Sprintf("%v; connector %d with this name and these settings exists now, so the create most likely took effect", e.Err, e.Connector.ID)
+	}
+	return fmt.Sprintf("%v; Jira Align may still create connector %q: if it appears, import it (terraform import jira_align_connector.<name> <id>) or delete it", e.Err, e.Name)
+}
+
+func (e *UnconfirmedCreateError) Unwrap() error { return e.Err }
+
+// unconfirmedCreate looks the name up with a context detached from the ended ctx and bounded by
+// request_timeout.
+func (c *Client) unconfirmedCreate(ctx context.Context, err error, in ConnectorInput) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.hc.Settings().RequestTimeout)
+	defer cancel()
+	out := &UnconfirmedCreateError{Name: in.Name, Err: err}
+	if found, ferr := c.FindConnectorByName(lctx, in.Name); ferr == nil && found != nil && sameConnector(found, in) {
+		out.Connector = found
+	}
+	return out
 }
 
 // sameConnector reports whether the stored connector matches the input on every non-secret field.

@@ -14,8 +14,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -166,7 +168,7 @@ type AmbiguousError struct {
 }
 
 func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("%s: the outcome is unknown (the connection failed after the request was sent): %v", e.Call, e.Err)
+	return fmt.Sprintf("%s: the outcome is unknown (the request was sent, but no answer came back): %v", e.Call, e.Err)
 }
 
 func (e *AmbiguousError) Unwrap() error { return e.Err }
@@ -188,14 +190,17 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		res, err := c.once(ctx, hc, r)
 		if err != nil {
 			if IsTLSError(err) {
-				// A certificate problem does not go away by retrying, and nothing was sent.
+				// A certificate or protocol problem does not go away by retrying, and nothing
+				// was sent.
 				return Permanent(&TLSError{Call: call, Err: err})
+			}
+			if !r.Idempotent && !notSent(err) {
+				// Sent, and no answer: also when the caller's context ended (a timeout, an
+				// interrupt), since the server may still act on it.
+				return Permanent(&AmbiguousError{Call: call, Err: err})
 			}
 			if ctx.Err() != nil {
 				return Permanent(err)
-			}
-			if !r.Idempotent && !notSent(err) {
-				return Permanent(&AmbiguousError{Call: call, Err: err})
 			}
 			return Transient(err, 0)
 		}
@@ -231,7 +236,8 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 	if r.Body != nil {
 		body = strings.NewReader(string(r.Body))
 	}
-	req, err := http.NewRequestWithContext(actx, r.Method, r.URL, body)
+	trace := &sendTrace{}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace.clientTrace()), r.Method, r.URL, body)
 	if err != nil {
 		return nil, Permanent(err)
 	}
@@ -243,7 +249,7 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, trace.annotate(err)
 	}
 	defer func() { _ = res.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
@@ -255,6 +261,55 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 	}
 	return &Response{StatusCode: res.StatusCode, Header: res.Header, Body: data}, nil
 }
+
+// sendTrace records, for one attempt, whether the request may have left this machine and how
+// the TLS handshake ended, so that a failure can be classified by what happened rather than by
+// the wording of the error.
+type sendTrace struct {
+	mu           sync.Mutex
+	written      bool // headers (or more) were written to a connection
+	handshakeErr error
+}
+
+func (t *sendTrace) clientTrace() *httptrace.ClientTrace {
+	mark := func() {
+		t.mu.Lock()
+		t.written = true
+		t.mu.Unlock()
+	}
+	return &httptrace.ClientTrace{
+		WroteHeaders: mark,
+		WroteRequest: func(httptrace.WroteRequestInfo) { mark() },
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				t.mu.Lock()
+				t.handshakeErr = err
+				t.mu.Unlock()
+			}
+		},
+	}
+}
+
+// annotate marks err when no byte of the request was written: a *notSentError, holding the
+// failed TLS handshake's error when that is why.
+func (t *sendTrace) annotate(err error) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.written {
+		return err
+	}
+	return &notSentError{err: err, handshake: t.handshakeErr}
+}
+
+// notSentError is a failure before any byte of the request was written: the server cannot have
+// acted on it.
+type notSentError struct {
+	err       error
+	handshake error // the TLS handshake's failure, if that is what ended the attempt
+}
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
 
 // StatusError is a transient HTTP status that was retried.
 type StatusError struct {
@@ -404,7 +459,8 @@ func notSent(err error) bool {
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
-	return errors.Is(err, syscall.ECONNREFUSED) || IsTLSError(err)
+	var ns *notSentError
+	return errors.As(err, &ns) || errors.Is(err, syscall.ECONNREFUSED) || IsTLSError(err)
 }
 
 // TLSError is a failed TLS handshake: an untrusted or mismatched certificate, or a protocol
@@ -415,7 +471,26 @@ type TLSError struct {
 }
 
 func (e *TLSError) Error() string {
-	return fmt.Sprintf("%s: TLS handshake failed: %v (if the server uses a private CA, give its certificate in the provider's ca_cert_pem)", e.Call, e.Err)
+	return fmt.Sprintf("%s: TLS handshake failed: %v (%s)", e.Call, e.Err, TLSHint(e.Err))
+}
+
+// TLSHint says what to do about a failed TLS handshake.
+func TLSHint(err error) string {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		he x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &ci):
+		return "if the server uses a private CA, give its certificate in the provider's ca_cert_pem"
+	case errors.As(err, &he):
+		return "the certificate does not name this host: check the URL's host name, or the server's certificate"
+	case strings.Contains(err.Error(), "protocol version"):
+		return "the server does not offer TLS 1.2 or later, which the provider requires: TLS 1.0 and 1.1 are refused"
+	}
+	return "check that the URL points at an HTTPS server; if it uses a private CA, give its certificate in the provider's ca_cert_pem"
 }
 
 func (e *TLSError) Unwrap() error { return e.Err }
@@ -429,9 +504,17 @@ func IsTLSError(err error) bool {
 		ci  x509.CertificateInvalidError
 		rh  tls.RecordHeaderError
 		alt tls.AlertError
+		ns  *notSentError
+		op  *net.OpError
 	)
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) ||
-		errors.As(err, &rh) || errors.As(err, &alt)
+		errors.As(err, &rh) || errors.As(err, &alt) ||
+		// The handshake failed before anything was written (any cause: a protocol version
+		// the server refuses, a local check).
+		errors.As(err, &ns) && ns.handshake != nil ||
+		// An alert the peer sent, which crypto/tls reports as a "remote error" (over TCP it is
+		// not a tls.AlertError), e.g. "tls: protocol version not supported".
+		errors.As(err, &op) && op.Op == "remote error"
 }
 
 func isTransientNetErr(err error) bool {

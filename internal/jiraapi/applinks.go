@@ -64,6 +64,10 @@ func (c *Client) adminDo(ctx context.Context, admin BasicAuth, a adminCall) (*ht
 		Idempotent: a.idempotent, Describe: a.call,
 	})
 	if err != nil {
+		var amb *httpx.AmbiguousError
+		if errors.As(err, &amb) {
+			return nil, err // sent without an answer, even if ctx ended: the caller must know
+		}
 		return nil, transportError(ctx, a.call, err)
 	}
 	debug(ctx, "applinks call", map[string]any{"call": a.call, "status": res.StatusCode, "attempts": res.Attempts})
@@ -89,8 +93,12 @@ func adminStatusError(call string, admin BasicAuth, res *httpx.Response) error {
 // TypeID defaults to "generic"; l.ID is ignored. A link with the same RPCURL already in Jira
 // fails with an HTTPError (409) that says how to import it.
 //
-// The create is not idempotent: after a failure whose outcome is unknown it is sent once more,
-// and a 409 then says that the earlier attempt may have created the link.
+// The create is not idempotent, but it is safe to repeat: Jira refuses a second link with the
+// same rpcUrl (409), so a repeat can never make a duplicate. After a failure whose outcome is
+// unknown (the connection failed after sending, a 500, 502 or 504) it is sent again within the
+// retry budget. A 409 after such a failure, or a 2xx whose body is unreadable, means the link
+// exists but its id is unknown: the contract has no call to look a link up by rpcUrl, so the
+// error tells the user where to find it.
 func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l ApplicationLink) (*ApplicationLink, error) {
 	const call = "create Jira application link"
 	l.ID = ""
@@ -100,37 +108,90 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 	if strings.TrimSpace(l.Name) == "" || strings.TrimSpace(l.RPCURL) == "" {
 		return nil, fmt.Errorf("%s: name and rpc_url must not be empty", call)
 	}
-	ambiguous := false
-	for {
+	var (
+		out       *ApplicationLink
+		ambiguous bool // an earlier attempt may have created the link
+	)
+	err := c.hc.Retry(ctx, call, func(ctx context.Context, _ int) error {
 		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodPut, path: pathApplicationLinks, body: l})
-		var amb *httpx.AmbiguousError
-		if errors.As(err, &amb) && !ambiguous {
-			debug(ctx, "application link create outcome unknown; sending it again", map[string]any{"call": call})
-			ambiguous = true
-			continue
-		}
 		if err != nil {
-			return nil, err
+			var amb *httpx.AmbiguousError
+			switch {
+			case errors.As(err, &amb) && ctx.Err() == nil:
+				debug(ctx, "application link create outcome unknown; sending it again", map[string]any{"call": call})
+				ambiguous = true
+				return httpx.Transient(err, 0)
+			case errors.As(err, &amb):
+				// Time is up (a timeout, an interrupt) after the request was sent: Jira may
+				// still create the link.
+				return httpx.Permanent(fmt.Errorf("%w; Jira may have created the link anyway, and if so %s", err, linkIDUnknown(l.RPCURL)))
+			}
+			return httpx.Permanent(err)
 		}
 		switch res.StatusCode {
 		case http.StatusCreated, http.StatusOK:
-			var out ApplicationLink
-			if err := json.Unmarshal(res.Body, &out); err != nil {
-				return nil, fmt.Errorf("%s: Jira answered HTTP %d with a body that is not an application link: %w", call, res.StatusCode, err)
+			var created ApplicationLink
+			if err := json.Unmarshal(res.Body, &created); err != nil || created.ID == "" {
+				why := "has no application link id"
+				if err != nil {
+					why = "is not an application link (" + err.Error() + ")"
+				}
+				return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+					"Jira created the link, but its answer %s, so %s", why, linkIDUnknown(l.RPCURL))})
 			}
-			if out.ID == "" {
-				return nil, fmt.Errorf("%s: Jira answered HTTP %d without an application link id", call, res.StatusCode)
-			}
-			return &out, nil
+			out = &created
+			return nil
 		case http.StatusConflict:
 			msg := fmt.Sprintf("an application link with rpc_url %q already exists in Jira: import it (terraform import jira_application_link.<name> <id>) or remove it", l.RPCURL)
 			if ambiguous {
-				msg += " (an earlier attempt whose response was lost may have created it)"
+				msg = fmt.Sprintf("an application link with rpc_url %q already exists in Jira: an earlier attempt whose answer was lost may have created it, and %s",
+					l.RPCURL, linkIDUnknown(l.RPCURL))
 			}
-			return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: msg}
+			return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: msg})
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+			// Jira (or a proxy) may or may not have created the link: send it again.
+			ambiguous = true
+			return httpx.Transient(unexpectedStatus(call, res.StatusCode, res.Header, res.Body), 0)
 		}
-		return nil, adminStatusError(call, admin, res)
+		return httpx.Permanent(adminStatusError(call, admin, res))
+	})
+	if err != nil {
+		var exhausted *httpx.RetriesExhaustedError
+		if ambiguous && errors.As(err, &exhausted) {
+			return nil, fmt.Errorf("%w; the last attempt may have reached Jira and created the link, and if so %s", err, linkIDUnknown(l.RPCURL))
+		}
+		return nil, err
 	}
+	return out, nil
+}
+
+// linkIDUnknown says how to find a link whose id the provider could not learn.
+func linkIDUnknown(rpcURL string) string {
+	return fmt.Sprintf("its id is unknown (the API has no call to look a link up by rpc_url): find the link to %s in Jira under "+
+		"Administration > Applications > Application links, then import it (terraform import jira_application_link.<name> <id>) or delete it", rpcURL)
+}
+
+// decodeError is a 2xx answer whose body could not be decoded: usually a transfer cut short or
+// mangled on the way. Idempotent reads try again (readRetrying).
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+// readRetrying runs an idempotent read; a *decodeError is tried again within the retry budget,
+// any other failure is final.
+func (c *Client) readRetrying(ctx context.Context, call string, read func(ctx context.Context) error) error {
+	return c.hc.Retry(ctx, call, func(ctx context.Context, _ int) error {
+		err := read(ctx)
+		var de *decodeError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &de) && ctx.Err() == nil:
+			return httpx.Transient(err, 0)
+		}
+		return httpx.Permanent(err)
+	})
 }
 
 // GetApplicationLink reads one application link. A missing link is an error for which
@@ -140,24 +201,30 @@ func (c *Client) GetApplicationLink(ctx context.Context, admin BasicAuth, id str
 	if id == "" {
 		return nil, fmt.Errorf("%s: empty application link id", call)
 	}
-	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: linkPath(id), idempotent: true})
+	var out ApplicationLink
+	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
+		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: linkPath(id), idempotent: true})
+		if err != nil {
+			return err
+		}
+		switch res.StatusCode {
+		case http.StatusOK:
+			if err := json.Unmarshal(res.Body, &out); err != nil {
+				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)}
+			}
+			if out.ID == "" {
+				out.ID = id
+			}
+			return nil
+		case http.StatusNotFound:
+			return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q does not exist in Jira", id)}
+		}
+		return adminStatusError(call, admin, res)
+	})
 	if err != nil {
 		return nil, err
 	}
-	switch res.StatusCode {
-	case http.StatusOK:
-		var out ApplicationLink
-		if err := json.Unmarshal(res.Body, &out); err != nil {
-			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)
-		}
-		if out.ID == "" {
-			out.ID = id
-		}
-		return &out, nil
-	case http.StatusNotFound:
-		return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q does not exist in Jira", id)}
-	}
-	return nil, adminStatusError(call, admin, res)
+	return &out, nil
 }
 
 // DeleteApplicationLink deletes an application link, which also removes its consumer and
@@ -214,21 +281,27 @@ func (c *Client) GetConsumer(ctx context.Context, admin BasicAuth, linkID string
 	if linkID == "" {
 		return nil, fmt.Errorf("%s: empty application link id", call)
 	}
-	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: consumerPath(linkID), idempotent: true})
+	var out Consumer
+	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
+		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: consumerPath(linkID), idempotent: true})
+		if err != nil {
+			return err
+		}
+		switch res.StatusCode {
+		case http.StatusOK:
+			if err := json.Unmarshal(res.Body, &out); err != nil {
+				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %w", call, err)}
+			}
+			return nil
+		case http.StatusNotFound:
+			return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q has no incoming OAuth consumer (or does not exist)", linkID)}
+		}
+		return adminStatusError(call, admin, res)
+	})
 	if err != nil {
 		return nil, err
 	}
-	switch res.StatusCode {
-	case http.StatusOK:
-		var out Consumer
-		if err := json.Unmarshal(res.Body, &out); err != nil {
-			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %w", call, err)
-		}
-		return &out, nil
-	case http.StatusNotFound:
-		return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q has no incoming OAuth consumer (or does not exist)", linkID)}
-	}
-	return nil, adminStatusError(call, admin, res)
+	return &out, nil
 }
 
 // DeleteConsumer removes the incoming OAuth consumer of application link linkID, which

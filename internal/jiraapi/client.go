@@ -156,6 +156,14 @@ func tlsTrustError(call string, err error) error {
 		cause = hn
 	case errors.As(err, &ci):
 		cause = ci
+	case httpx.IsTLSError(err):
+		// Another handshake failure (a protocol version Jira refuses, an alert): nothing was
+		// sent either.
+		var te *httpx.TLSError
+		if errors.As(err, &te) {
+			return err // httpx already said so, with the hint
+		}
+		return fmt.Errorf("%s: TLS handshake with Jira failed: %w (%s)", call, err, httpx.TLSHint(err))
 	default:
 		return nil
 	}

@@ -45,6 +45,12 @@ type AccessToken struct {
 	// AuthorizationExpiresAt is now + oauth_authorization_expires_in; zero when Jira did not
 	// say.
 	AuthorizationExpiresAt time.Time
+	// Unconfirmed counts earlier access-token exchanges of this handshake whose outcome is
+	// unknown (the answer was lost, garbled or a server error): for each, Jira may have issued
+	// a token this client never received. See UnconfirmedAdvice.
+	Unconfirmed int
+	// UnconfirmedAt is when the first unconfirmed exchange was sent (zero when none).
+	UnconfirmedAt time.Time
 }
 
 // String describes the token without its secrets.
@@ -61,7 +67,16 @@ func (t AccessToken) GoString() string { return t.String() }
 type restartError struct {
 	err   error
 	after time.Duration
+	// unconfirmed marks an access-token exchange that may have made Jira issue a token.
+	unconfirmed bool
 }
+
+// unconfirmedError is a final failure of an access-token exchange whose request may have
+// reached Jira (the context ended while waiting for the answer): Jira may have issued a token.
+type unconfirmedError struct{ err error }
+
+func (e *unconfirmedError) Error() string { return e.err.Error() }
+func (e *unconfirmedError) Unwrap() error { return e.err }
 
 func (e *restartError) Error() string { return e.err.Error() }
 func (e *restartError) Unwrap() error { return e.err }
@@ -80,6 +95,13 @@ func (e *restartError) Unwrap() error { return e.err }
 //
 // If the handshake fails after Jira issued the access token (ctx done, invalid expiry fields),
 // the token is revoked before the error is returned, so no token is left orphaned.
+//
+// One case cannot be repaired: an access-token exchange whose answer is lost (connection reset
+// or timeout after sending, a truncated or garbled 200, a 500/502/504). Jira may have issued a
+// token the client never saw, and RFC 5849 has no call to find or revoke a token one does not
+// hold. The handshake then starts again; the returned token counts such exchanges in
+// Unconfirmed, and a failed handshake says so in its error (UnconfirmedAdvice), so the user can
+// revoke that token in Jira.
 func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, callbackURL string) (*AccessToken, error) {
 	const call = "OAuth handshake with Jira"
 	if err := consumer.validate(); err != nil {
@@ -92,23 +114,50 @@ func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver
 		return nil, fmt.Errorf("%s: the OAuth callback URL must be an absolute URL without fragment", call)
 	}
 	s := c.hc.Settings()
-	var last error
+	var (
+		last          error
+		unconfirmed   int
+		unconfirmedAt time.Time
+	)
+	countUnconfirmed := func(at time.Time) {
+		if unconfirmed == 0 {
+			unconfirmedAt = at
+		}
+		unconfirmed++
+	}
+	// fail returns err, followed by the advice about unconfirmed exchanges when there were any.
+	fail := func(err error) error {
+		if unconfirmed == 0 {
+			return err
+		}
+		return fmt.Errorf("%w\n\n%s", err, c.UnconfirmedAdvice(unconfirmed, unconfirmedAt, consumer.Key, approver.Username))
+	}
 	for attempt := 1; ; attempt++ {
+		started := time.Now()
 		tok, err := c.handshakeOnce(ctx, consumer, approver, callbackURL)
 		if err == nil {
-			debug(ctx, "OAuth handshake complete", map[string]any{"consumer_key": consumer.Key, "attempt": attempt})
+			debug(ctx, "OAuth handshake complete", map[string]any{"consumer_key": consumer.Key, "attempt": attempt, "unconfirmed_exchanges": unconfirmed})
+			tok.Unconfirmed, tok.UnconfirmedAt = unconfirmed, unconfirmedAt
 			return tok, nil
+		}
+		var ue *unconfirmedError
+		if errors.As(err, &ue) {
+			countUnconfirmed(started)
+			return nil, fail(err)
 		}
 		var re *restartError
 		if !errors.As(err, &re) {
-			return nil, err
+			return nil, fail(err)
+		}
+		if re.unconfirmed {
+			countUnconfirmed(started)
 		}
 		last = re.err
 		if attempt >= maxHandshakeAttempts {
 			break
 		}
 		if re.after > s.RequestTimeout {
-			return nil, fmt.Errorf("%s for consumer %q: Jira asked to retry after %s, longer than request_timeout (%s): %w", call, consumer.Key, re.after, s.RequestTimeout, last)
+			return nil, fail(fmt.Errorf("%s for consumer %q: Jira asked to retry after %s, longer than request_timeout (%s): %w", call, consumer.Key, re.after, s.RequestTimeout, last))
 		}
 		wait := max(httpx.Backoff(attempt, s.MinBackoff, s.MaxBackoff), re.after)
 		debug(ctx, "restarting the OAuth handshake from a new request token", map[string]any{
@@ -118,11 +167,26 @@ func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, fmt.Errorf("%w (last error: %w)", ctxError(ctx, call), last)
+			return nil, fail(fmt.Errorf("%w (last error: %w)", ctxError(ctx, call), last))
 		case <-timer.C:
 		}
 	}
-	return nil, fmt.Errorf("%s for consumer %q did not complete after %d attempts, each from a new request token: %w", call, consumer.Key, maxHandshakeAttempts, last)
+	return nil, fail(fmt.Errorf("%s for consumer %q did not complete after %d attempts, each from a new request token: %w", call, consumer.Key, maxHandshakeAttempts, last))
+}
+
+// UnconfirmedAdvice tells the user that n access-token exchanges for consumer, approved by
+// approver, the first sent at `at`, failed after their request may have reached Jira, and where
+// to revoke a token Jira may have issued. [assumed]: the page is the one CONTRACT §3 names.
+func (c *Client) UnconfirmedAdvice(n int, at time.Time, consumer, approver string) string {
+	exchanges := "An OAuth access-token exchange"
+	if n > 1 {
+		exchanges = fmt.Sprintf("%d OAuth access-token exchanges", n)
+	}
+	return fmt.Sprintf("%s with Jira failed after the request may have reached Jira (the answer was lost, garbled or a server error), "+
+		"so Jira may have issued an access token that this provider never received. OAuth 1.0a has no call to find or revoke a token "+
+		"one does not hold, so the provider cannot take it back: revoke it in Jira as user %q (profile > Tools > View OAuth Access Tokens, "+
+		"%s): the token of consumer %q issued at about %s. Deleting the consumer's application link revokes it too.",
+		exchanges, approver, c.url(pathAccessTokens), consumer, at.UTC().Format(time.RFC3339))
 }
 
 // handshakeOnce runs the three steps once. A *restartError asks for a new run.
@@ -185,7 +249,9 @@ func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callb
 				if vals.Get(paramToken) != "" && vals.Get(paramTokenSecret) != "" && vals.Get("oauth_callback_confirmed") != "true" {
 					return httpx.Permanent(fmt.Errorf("%s: Jira did not confirm the callback URL (oauth_callback_confirmed is not true)", call))
 				}
-				return httpx.Permanent(fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode))
+				// A garbled answer (cut short or mangled on the way): an unused request token is
+				// harmless, so ask for another.
+				return httpx.Transient(fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode), 0)
 			}
 			return httpx.Permanent(unexpectedStatus(call, res.StatusCode, res.Header, res.Body))
 		}
@@ -308,11 +374,16 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 	}
 	if err != nil {
 		if res == nil {
-			if ctx.Err() != nil || tlsTrustError(call, err) != nil {
-				return nil, transportError(ctx, call, err)
+			if tlsTrustError(call, err) != nil {
+				return nil, transportError(ctx, call, err) // nothing was sent
 			}
-			// Jira may have issued a token we never saw; nothing can revoke it. Start again.
-			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err)}
+			if ctx.Err() != nil {
+				// The request may have reached Jira, which may issue the token anyway.
+				return nil, &unconfirmedError{err: transportError(ctx, call, err)}
+			}
+			// Jira may have issued a token we never saw; nothing can revoke it. Start again,
+			// and count the exchange so that the user is told.
+			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err), unconfirmed: true}
 		}
 		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken, reqSecret, verifier); oe != nil {
 			switch oe.Problem {
@@ -323,9 +394,15 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 		}
 		switch {
 		case retryableStatus(res.StatusCode):
-			return nil, &restartError{err: unexpectedStatus(call, res.StatusCode, res.Header, res.Body), after: httpx.RetryAfter(res.Header, time.Now())}
+			// 429 and 503 say Jira did not act; any other 5xx (often from a proxy) may hide an
+			// issued token.
+			notActed := res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable
+			return nil, &restartError{err: unexpectedStatus(call, res.StatusCode, res.Header, res.Body),
+				after: httpx.RetryAfter(res.Header, time.Now()), unconfirmed: !notActed}
 		case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated:
-			return nil, fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode)
+			// Jira answered success, so it issued a token, but the answer is unreadable (garbled
+			// or cut short on the way): start again, and count the lost token.
+			return nil, &restartError{err: fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode), unconfirmed: true}
 		}
 		return nil, unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
 	}

@@ -192,24 +192,30 @@ func (c *Client) Myself(ctx context.Context, consumer OAuthConsumer, token, toke
 	if err := validateToken(consumer, token); err != nil {
 		return nil, fmt.Errorf("%s: %w", call, err)
 	}
-	res, err := c.signedDo(ctx, consumer, token, tokenSecret, httpx.Request{
-		Method: http.MethodGet, URL: c.url(pathMyself), Header: http.Header{"Accept": {contentTypeJSON}},
-		Idempotent: true, Describe: call,
+	var user User
+	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
+		res, err := c.signedDo(ctx, consumer, token, tokenSecret, httpx.Request{
+			Method: http.MethodGet, URL: c.url(pathMyself), Header: http.Header{"Accept": {contentTypeJSON}},
+			Idempotent: true, Describe: call,
+		})
+		if err != nil {
+			return err
+		}
+		if res.StatusCode == http.StatusOK {
+			if err := json.Unmarshal(res.Body, &user); err != nil {
+				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a user: %w", call, err)}
+			}
+			return nil
+		}
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, token, tokenSecret); oe != nil {
+			return oe
+		}
+		return unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if res.StatusCode == http.StatusOK {
-		var u User
-		if err := json.Unmarshal(res.Body, &u); err != nil {
-			return nil, fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a user: %w", call, err)
-		}
-		return &u, nil
-	}
-	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, token, tokenSecret); oe != nil {
-		return nil, oe
-	}
-	return nil, unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+	return &user, nil
 }
 
 // Revoke revokes an access token, signed with that token (CONTRACT §3). A token Jira reports as

@@ -235,14 +235,20 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 
 	tok, err := api.Handshake(ctx, consumer, approver, plan.CallbackURL.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot obtain a Jira OAuth access token", err.Error())
+		resp.Diagnostics.AddError("Cannot obtain a Jira OAuth access token", errorDetail(ctx, err))
 		return
+	}
+	if tok.Unconfirmed > 0 {
+		// The handshake succeeded only after an exchange whose answer was lost: Jira may hold a
+		// token nobody can revoke through the API. Say so, with where to revoke it.
+		resp.Diagnostics.AddWarning("Jira may hold an access token the provider never received",
+			api.UnconfirmedAdvice(tok.Unconfirmed, tok.UnconfirmedAt, consumer.Key, approver.Username))
 	}
 	ctx = r.c.logContext(ctx, tok.Token, tok.Secret)
 	user, err := api.Myself(ctx, consumer, tok.Token, tok.Secret)
 	if err != nil {
 		// No orphan: the token exists in Jira but not in state, so take it back.
-		msg := err.Error()
+		msg := errorDetail(ctx, err)
 		if rerr := revokeDetached(ctx, api, consumer, tok.Token, tok.Secret); rerr != nil {
 			msg += fmt.Sprintf("\n\nRevoking the new token failed too (%v): revoke it in Jira under Profile > OAuth access tokens.", rerr)
 		} else {
@@ -313,11 +319,14 @@ func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot check the Jira OAuth access token", err.Error())
+		resp.Diagnostics.AddError("Cannot check the Jira OAuth access token", errorDetail(ctx, err))
 		return
 	}
-	state.AuthorizedUser = types.StringValue(user.Name)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	// resp.State already holds the prior state: write it only when the user changed.
+	if user := types.StringValue(user.Name); !state.AuthorizedUser.Equal(user) {
+		state.AuthorizedUser = user
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	}
 }
 
 // Update only stores settings that need no call (renew_before); the rest forces replacement.
@@ -346,7 +355,7 @@ func (r *accessTokenResource) Delete(ctx context.Context, req resource.DeleteReq
 	}
 	ctx = r.c.logContext(ctx, state.Token.ValueString(), state.TokenSecret.ValueString(), state.PrivateKeyPEM.ValueString())
 	if err := api.Revoke(ctx, consumer, state.Token.ValueString(), state.TokenSecret.ValueString()); err != nil {
-		resp.Diagnostics.AddError("Cannot revoke the Jira OAuth access token", err.Error())
+		resp.Diagnostics.AddError("Cannot revoke the Jira OAuth access token", errorDetail(ctx, err))
 	}
 }
 

@@ -167,7 +167,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 		Name: plan.Name.ValueString(), RPCURL: plan.RPCURL.ValueString(), DisplayURL: plan.DisplayURL.ValueString(), TypeID: "generic",
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot create the Jira application link", err.Error())
+		resp.Diagnostics.AddError("Cannot create the Jira application link", errorDetail(ctx, err))
 		return
 	}
 	if err := api.PutConsumer(ctx, admin, link.ID, plan.Consumer.api()); err != nil {
@@ -205,7 +205,7 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the Jira application link", err.Error())
+		resp.Diagnostics.AddError("Cannot read the Jira application link", errorDetail(ctx, err))
 		return
 	}
 	state.Name = types.StringValue(link.Name)
@@ -217,7 +217,7 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 	case jiraapi.IsNotFound(err):
 		state.Consumer = nil
 	case err != nil:
-		resp.Diagnostics.AddError("Cannot read the application link's incoming consumer", err.Error())
+		resp.Diagnostics.AddError("Cannot read the application link's incoming consumer", errorDetail(ctx, err))
 		return
 	default:
 		c := &consumerModel{
@@ -263,7 +263,7 @@ func (r *applicationLinkResource) Update(ctx context.Context, req resource.Updat
 	ctx = r.c.logContext(ctx)
 	plan.ID = state.ID
 	if err := api.PutConsumer(ctx, admin, state.ID.ValueString(), plan.Consumer.api()); err != nil {
-		resp.Diagnostics.AddError("Cannot update the incoming consumer", err.Error())
+		resp.Diagnostics.AddError("Cannot update the incoming consumer", errorDetail(ctx, err))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -280,7 +280,7 @@ func (r *applicationLinkResource) Delete(ctx context.Context, req resource.Delet
 		return
 	}
 	if err := api.DeleteApplicationLink(r.c.logContext(ctx), admin, state.ID.ValueString()); err != nil {
-		resp.Diagnostics.AddError("Cannot delete the Jira application link", err.Error())
+		resp.Diagnostics.AddError("Cannot delete the Jira application link", errorDetail(ctx, err))
 	}
 }
 

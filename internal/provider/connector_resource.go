@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/modelcmp"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
 
@@ -281,7 +283,16 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 	ctx = r.c.logContext(ctx, in.Password, in.PrivateKeyPEM, in.AccessToken, in.AccessTokenSecret)
 	conn, err := api.CreateConnector(ctx, in)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot create the Jira Align connector", err.Error())
+		var uc *alignapi.UnconfirmedCreateError
+		if errors.As(err, &uc) && uc.Connector != nil {
+			// The operation ran out of time, but the connector exists: keep it in state with
+			// the error, so Terraform tracks it (as tainted, replaced at the next apply)
+			// instead of leaving it behind.
+			applyConnector(&plan, uc.Connector)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, uc.Connector.CredentialVersion)...)
+		}
+		resp.Diagnostics.AddError("Cannot create the Jira Align connector", errorDetail(ctx, err))
 		return
 	}
 	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
@@ -312,11 +323,15 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot read the Jira Align connector", err.Error())
+		resp.Diagnostics.AddError("Cannot read the Jira Align connector", errorDetail(ctx, err))
 		return
 	}
+	prior := state
 	refreshConnector(&state, conn)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	// resp.State already holds the prior state: write it only when the refresh changed something.
+	if !modelcmp.Equal(prior, state) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	}
 	if _, ok := appliedVersion(ctx, req.Private); !ok {
 		// Imported: adopt the current credentials as the baseline.
 		resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
@@ -346,7 +361,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx = r.c.logContext(ctx, in.Password, in.PrivateKeyPEM, in.AccessToken, in.AccessTokenSecret)
 	conn, err := api.UpdateConnector(ctx, id, in)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update the Jira Align connector", err.Error())
+		resp.Diagnostics.AddError("Cannot update the Jira Align connector", errorDetail(ctx, err))
 		return
 	}
 	plan.ID = state.ID
@@ -370,7 +385,7 @@ func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteReque
 		return
 	}
 	if err := api.DeleteConnector(r.c.logContext(ctx), id); err != nil {
-		resp.Diagnostics.AddError("Cannot delete the Jira Align connector", err.Error())
+		resp.Diagnostics.AddError("Cannot delete the Jira Align connector", errorDetail(ctx, err))
 	}
 }
 

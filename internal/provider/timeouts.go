@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -43,5 +45,26 @@ func withTimeout(ctx context.Context, t timeouts.Value, op operation, diags *dia
 		d, ds = t.Delete(ctx, defaultDeleteTimeout)
 	}
 	diags.Append(ds...)
+	ctx = context.WithValue(ctx, deadlineKey{}, deadlineInfo{op: op, d: d})
 	return context.WithTimeout(ctx, d)
+}
+
+type deadlineKey struct{}
+
+type deadlineInfo struct {
+	op operation
+	d  time.Duration
+}
+
+// errorDetail is err's text for a diagnostic, with a hint when the operation's own deadline
+// (the resource's timeouts block, or its default) is what ended it: errors then only say
+// "context deadline exceeded", which does not tell the user which knob to turn.
+func errorDetail(ctx context.Context, err error) string {
+	info, ok := ctx.Value(deadlineKey{}).(deadlineInfo)
+	if !ok || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err.Error()
+	}
+	name := [...]string{"create", "read", "update", "delete"}[info.op]
+	return fmt.Sprintf("%v\n\nTimed out: the %s did not finish within its %s timeout (%s). If Jira or Jira Align is slow, "+
+		"raise timeouts.%s on the resource (the provider's request_timeout bounds each HTTP attempt).", err, name, name, info.d, name)
 }

@@ -32,6 +32,9 @@ const (
 	Truncate
 	// Malformed processes the request and replaces its body with bytes that parse neither as JSON nor as a form.
 	Malformed
+	// SlowResponse processes the request at once, then holds the answer for Delay (less if the
+	// client leaves first): a server that acted but answers too late for an impatient client.
+	SlowResponse
 )
 
 func (k Kind) String() string {
@@ -48,6 +51,8 @@ func (k Kind) String() string {
 		return "truncate"
 	case Malformed:
 		return "malformed"
+	case SlowResponse:
+		return "slow-response"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -75,6 +80,10 @@ type Injector struct {
 	mu    sync.Mutex
 	rules []*liveRule
 	fired map[Kind]int
+	// active counts the requests a rule fired on that are still being served (a Latency rule
+	// may still deliver its request to the simulator after the client gave up); maxActive is
+	// its peak.
+	active, maxActive int
 }
 
 // New wraps next.
@@ -137,10 +146,44 @@ func (in *Injector) take(r *http.Request) *Rule {
 		}
 		lr.left--
 		in.fired[lr.Kind]++
+		in.active++
+		in.maxActive = max(in.maxActive, in.active)
 		rule := lr.Rule
 		return &rule
 	}
 	return nil
+}
+
+func (in *Injector) done() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.active--
+}
+
+// Wait waits at most d until no request a rule fired on is still being served, and reports
+// whether that happened. Call it after Clear, so that no new request starts being faulted.
+func (in *Injector) Wait(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		in.mu.Lock()
+		n := in.active
+		in.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// MaxActive returns the largest number of requests that rules were serving at the same time
+// (with a Latency rule on many requests: how many the client had in flight).
+func (in *Injector) MaxActive() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.maxActive
 }
 
 func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -149,6 +192,7 @@ func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.next.ServeHTTP(w, r)
 		return
 	}
+	defer in.done()
 	switch rule.Kind {
 	case Status:
 		if rule.RetryAfter != "" {
@@ -200,6 +244,17 @@ func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(garbage)))
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(bytes.Clone(garbage))
+	case SlowResponse:
+		rec := httptest.NewRecorder()
+		in.next.ServeHTTP(rec, r)
+		select {
+		case <-time.After(rule.Delay):
+		case <-r.Context().Done():
+			return
+		}
+		copyHeader(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	default:
 		in.next.ServeHTTP(w, r)
 	}
