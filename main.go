@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/quietlog"
 )
 
 // Generate the docs from the schema and the examples: run by `make generate`.
@@ -21,6 +22,9 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
+	// Terraform and OpenTofu drop provider logs unless TF_LOG or TF_LOG_PROVIDER is set: do not
+	// produce them then (the largest per-resource cost of a refresh, see BENCHMARKS.md).
+	quietlog.WhenUnobserved(debug, "jira")
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address:         "registry.terraform.io/jira-align-tf/jira",
