@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -301,15 +302,10 @@ func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.State.RemoveResource(ctx)
 		return
 	}
-	api := r.jiraFor(state.JiraURL.ValueString(), &resp.Diagnostics)
-	consumer, err := r.consumer(&state)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Invalid private key in state", err.Error())
-	}
-	if resp.Diagnostics.HasError() {
+	ctx, api, consumer, ok := r.forState(ctx, &state, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx = r.c.logContext(ctx, state.Token.ValueString(), state.TokenSecret.ValueString(), state.PrivateKeyPEM.ValueString())
 	user, err := api.Myself(ctx, consumer, state.Token.ValueString(), state.TokenSecret.ValueString())
 	if jiraapi.IsTokenGone(err) {
 		resp.Diagnostics.AddWarning("Jira OAuth access token no longer valid",
@@ -345,15 +341,10 @@ func (r *accessTokenResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	api := r.jiraFor(state.JiraURL.ValueString(), &resp.Diagnostics)
-	consumer, err := r.consumer(&state)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Invalid private key in state", err.Error())
-	}
-	if resp.Diagnostics.HasError() {
+	ctx, api, consumer, ok := r.forState(ctx, &state, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	ctx = r.c.logContext(ctx, state.Token.ValueString(), state.TokenSecret.ValueString(), state.PrivateKeyPEM.ValueString())
 	if err := api.Revoke(ctx, consumer, state.Token.ValueString(), state.TokenSecret.ValueString()); err != nil {
 		resp.Diagnostics.AddError("Cannot revoke the Jira OAuth access token", errorDetail(ctx, err))
 	}
@@ -392,4 +383,18 @@ func (r *accessTokenResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_at"), types.StringUnknown())...)
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
 	}
+}
+
+// forState returns what Read and Delete need to sign with the token in state: the Jira client
+// for its URL, the consumer with its key, and a context that masks the token's secrets in logs.
+func (r *accessTokenResource) forState(ctx context.Context, state *accessTokenModel, diags *diag.Diagnostics) (context.Context, *jiraapi.Client, jiraapi.OAuthConsumer, bool) {
+	api := r.jiraFor(state.JiraURL.ValueString(), diags)
+	consumer, err := r.consumer(state)
+	if err != nil {
+		diags.AddAttributeError(path.Root("private_key_pem"), "Invalid private key in state", err.Error())
+	}
+	if diags.HasError() {
+		return ctx, nil, jiraapi.OAuthConsumer{}, false
+	}
+	return r.c.logContext(ctx, state.Token.ValueString(), state.TokenSecret.ValueString(), state.PrivateKeyPEM.ValueString()), api, consumer, true
 }

@@ -84,11 +84,11 @@ func (d *connectorDataSource) Read(ctx context.Context, req datasource.ReadReque
 	ctx = d.c.logContext(ctx)
 	var conn *alignapi.Connector
 	if s := m.ID.ValueString(); s != "" {
-		id, err := strconv.Atoi(s)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid connector id", fmt.Sprintf("%q is not a numeric Jira Align connector id.", s))
+		id, ok := connectorID(m.ID, &resp.Diagnostics)
+		if !ok {
 			return
 		}
+		var err error
 		conn, err = api.GetConnector(ctx, id)
 		if alignapi.IsNotFound(err) {
 			resp.Diagnostics.AddAttributeError(path.Root("id"), "Connector not found", fmt.Sprintf("Jira Align has no connector with id %d.", id))

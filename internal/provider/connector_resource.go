@@ -310,9 +310,8 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := strconv.Atoi(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid connector id", fmt.Sprintf("%q is not a numeric Jira Align connector id.", state.ID.ValueString()))
+	id, ok := connectorID(state.ID, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	conn, err := api.GetConnector(r.c.logContext(ctx), id)
@@ -348,9 +347,8 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := strconv.Atoi(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid connector id", err.Error())
+	id, ok := connectorID(state.ID, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	in, diags := r.input(ctx, plan, req.Config)
@@ -379,9 +377,8 @@ func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := strconv.Atoi(state.ID.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Invalid connector id", err.Error())
+	id, ok := connectorID(state.ID, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if err := api.DeleteConnector(r.c.logContext(ctx), id); err != nil {
@@ -505,4 +502,14 @@ func appliedVersion(ctx context.Context, p privateData) (int, bool) {
 
 func setAppliedVersion(ctx context.Context, p privateSetter, v int) diag.Diagnostics {
 	return p.SetKey(ctx, privateAppliedVersion, []byte(strconv.Itoa(v)))
+}
+
+// connectorID parses the numeric Jira Align id kept in state.
+func connectorID(v types.String, diags *diag.Diagnostics) (int, bool) {
+	id, err := strconv.Atoi(v.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("id"), "Invalid connector id", fmt.Sprintf("%q is not a numeric Jira Align connector id.", v.ValueString()))
+		return 0, false
+	}
+	return id, true
 }
