@@ -5,6 +5,7 @@ import (
 	"testing"
 )
 
+// clearEnv unsets every variable WhenUnobserved reads or writes; t.Setenv restores them afterwards.
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, k := range append(levelVars, "TF_LOG", "TF_LOG_PROVIDER", "TF_LOG_PROVIDER_JIRA") {
@@ -18,10 +19,6 @@ func clearEnv(t *testing.T) {
 func TestWhenUnobservedSilencesSDKAndProviderLoggers(t *testing.T) {
 	clearEnv(t)
 	t.Setenv("TF_LOG_SDK_PROTO", "debug") // an explicit choice is kept
-	if err := os.Unsetenv("TF_LOG_SDK_PROTO"); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TF_LOG_SDK_PROTO", "debug")
 	if !WhenUnobserved(false, "jira") {
 		t.Fatal("WhenUnobserved = false with no TF_LOG")
 	}
