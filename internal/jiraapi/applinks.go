@@ -234,15 +234,7 @@ func (c *Client) DeleteApplicationLink(ctx context.Context, admin BasicAuth, id 
 	if id == "" {
 		return fmt.Errorf("%s: empty application link id", call)
 	}
-	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodDelete, path: linkPath(id), idempotent: true})
-	if err != nil {
-		return err
-	}
-	switch res.StatusCode {
-	case http.StatusNoContent, http.StatusOK, http.StatusNotFound:
-		return nil
-	}
-	return adminStatusError(call, admin, res)
+	return c.adminDelete(ctx, admin, call, linkPath(id))
 }
 
 // PutConsumer registers (or replaces) the incoming OAuth consumer of application link linkID. A
@@ -311,7 +303,12 @@ func (c *Client) DeleteConsumer(ctx context.Context, admin BasicAuth, linkID str
 	if linkID == "" {
 		return fmt.Errorf("%s: empty application link id", call)
 	}
-	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodDelete, path: consumerPath(linkID), idempotent: true})
+	return c.adminDelete(ctx, admin, call, consumerPath(linkID))
+}
+
+// adminDelete sends an idempotent DELETE as the administrator; 404 means already gone.
+func (c *Client) adminDelete(ctx context.Context, admin BasicAuth, call, path string) error {
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodDelete, path: path, idempotent: true})
 	if err != nil {
 		return err
 	}
