@@ -296,8 +296,9 @@ func providerClients(data any, diags *diag.Diagnostics) *clients {
 // logContext returns ctx with every secret this call may handle masked in provider logs: the
 // configured credentials, the given extra values, PEM blocks and OAuth header values.
 func (c *clients) logContext(ctx context.Context, extra ...string) context.Context {
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, secretStrings(append(extra, c.secrets...)...)...)
-	ctx = tflog.MaskMessageStrings(ctx, secretStrings(append(extra, c.secrets...)...)...)
+	secrets := secretStrings(append(append([]string(nil), extra...), c.secrets...)...)
+	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
+	ctx = tflog.MaskMessageStrings(ctx, secrets...)
 	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, sensitiveLogKeys...)
 	ctx = tflog.MaskAllFieldValuesRegexes(ctx, pemBlock, oauthHeaderValue)
 	return tflog.MaskMessageRegexes(ctx, pemBlock, oauthHeaderValue)
