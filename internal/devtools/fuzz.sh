@@ -5,7 +5,7 @@
 # this script names together with the command that replays it. Commit that file with the fix: it
 # becomes a regression test that plain `go test` runs.
 #
-# One failure is not a finding: Go 1.26's fuzz coordinator can end a duration -fuzztime with a
+# A bare deadline error is not a finding: Go 1.26's fuzz coordinator can end a duration -fuzztime with a
 # bare "context deadline exceeded" and no failing input (go.dev/issue/75804, fixed in Go 1.27).
 # Such a target is fuzzed once more, and it fails only if the second run fails too; the summary
 # names every target that was retried. Failure reports are printed after the table, last.
