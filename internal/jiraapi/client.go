@@ -12,8 +12,6 @@ package jiraapi
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -138,36 +136,20 @@ func joinMsg(ours, theirs string) string {
 	return ours + " (Jira says: " + theirs + ")"
 }
 
-// tlsTrustError returns, when err comes from a failed verification of Jira's TLS certificate,
-// an error for call that says how to fix it; nil otherwise. Nothing was sent in that case, so it
-// is final: neither ambiguous nor worth a retry.
+// tlsTrustError returns, when err is a failed TLS handshake with Jira (an untrusted or mismatched
+// certificate, a protocol version below TLS 1.2), an *httpx.TLSError for call that says how to fix
+// it; nil otherwise. httpx already classifies the calls it makes; this covers the ones
+// dghubble/oauth1 makes with the same *http.Client. Nothing was sent in that case, so it is final:
+// neither ambiguous nor worth a retry.
 func tlsTrustError(call string, err error) error {
-	var cause error
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
+	var te *httpx.TLSError
 	switch {
-	case errors.As(err, &cv):
-		cause = cv
-	case errors.As(err, &ua):
-		cause = ua
-	case errors.As(err, &hn):
-		cause = hn
-	case errors.As(err, &ci):
-		cause = ci
+	case errors.As(err, &te):
+		return err
 	case httpx.IsTLSError(err):
-		// Another handshake failure (a protocol version Jira refuses, an alert): nothing was
-		// sent either.
-		var te *httpx.TLSError
-		if errors.As(err, &te) {
-			return err // httpx already said so, with the hint
-		}
-		return fmt.Errorf("%s: TLS handshake with Jira failed: %w (%s)", call, err, httpx.TLSHint(err))
-	default:
-		return nil
+		return &httpx.TLSError{Call: call, Err: err}
 	}
-	return fmt.Errorf("%s: Jira's TLS certificate could not be verified (if Jira uses a private or self-signed certificate authority, set ca_cert_pem): %w", call, cause)
+	return nil
 }
 
 // transportError describes a call that got no answer at all.
