@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
@@ -417,7 +418,14 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 	if res == nil { // cannot happen: the library succeeded, so a response went through rec
 		return nil, c.revokeOrphan(ctx, consumer, tok, fmt.Errorf("%s: the answer was not recorded", call))
 	}
-	vals, _ := url.ParseQuery(string(res.Body))
+	// The library parses the body as it is, so a peer that ends its answer with a newline would
+	// leave that newline in the last value (the token secret when the optional fields are
+	// absent). Parse the trimmed body, as the library does for the request token, and take the
+	// token and its secret from there.
+	vals, _ := url.ParseQuery(strings.TrimSpace(string(res.Body)))
+	if t, s := vals.Get(paramToken), vals.Get(paramTokenSecret); t != "" && s != "" {
+		tok.Token, tok.Secret = t, s
+	}
 	tok.SessionHandle = vals.Get(paramSessionHandle)
 	d, ok, err := lifetime(vals, paramExpiresIn)
 	if err != nil {
@@ -427,8 +435,10 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 		d = DefaultAccessTokenLifetime
 	}
 	tok.ExpiresAt = sent.Add(d).UTC()
+	// The session's lifetime is informational (nothing renews a session): a value that does not
+	// parse leaves it unknown instead of failing a handshake that succeeded.
 	if d, ok, err = lifetime(vals, paramAuthorizationExpireIn); err != nil {
-		return nil, c.revokeOrphan(ctx, consumer, tok, fmt.Errorf("%s: %w", call, err))
+		debug(ctx, "ignored an unreadable "+paramAuthorizationExpireIn, map[string]any{"consumer_key": consumer.Key})
 	} else if ok {
 		tok.AuthorizationExpiresAt = sent.Add(d).UTC()
 	}

@@ -113,6 +113,40 @@ func TestHandshakeExpiryFields(t *testing.T) {
 	}
 }
 
+// A peer may end its form-encoded answer with a line break. It is framing, not part of the last
+// value: the token secret (when the optional fields are absent) comes out without it, and a
+// session lifetime that does not parse is ignored, since nothing uses it.
+func TestHandshakeAccessTokenAnswerTolerance(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra string
+		wantExp     time.Duration
+	}{
+		{"secret last, CRLF", "\r\n", DefaultAccessTokenLifetime},
+		{"secret last, LF", "\n", DefaultAccessTokenLifetime},
+		{"session lifetime last, LF", "&oauth_expires_in=3600&oauth_authorization_expires_in=160272000\n", time.Hour},
+		{"unreadable session lifetime", "&oauth_expires_in=3600&oauth_authorization_expires_in=later", time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeJira(t)
+			f.accessExtra = tc.extra
+			before := time.Now()
+			tok, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+			if err != nil {
+				t.Fatalf("Handshake: %v", err)
+			}
+			if want := "ats-" + secretMark + "-1"; tok.Secret != want || tok.Token != "at-"+secretMark+"-1" {
+				t.Errorf("token %q, secret %q; want at-%s-1 and %q", tok.Token, tok.Secret, secretMark, want)
+			}
+			if d := tok.ExpiresAt.Sub(before); d < tc.wantExp-time.Minute || d > tc.wantExp+time.Minute {
+				t.Errorf("ExpiresAt is %s from now, want about %s", d, tc.wantExp)
+			}
+			if got := f.revokedTokens(); len(got) != 0 {
+				t.Errorf("a successful handshake revoked %v", got)
+			}
+		})
+	}
+}
+
 // A malformed expiry field fails the handshake after Jira issued the token: the token must be
 // revoked, not left orphaned.
 func TestHandshakeInvalidExpiryRevokesToken(t *testing.T) {
