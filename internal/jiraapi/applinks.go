@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 )
 
 // DefaultLinkType is the application type used when ApplicationLink.TypeID is empty.
@@ -247,6 +248,14 @@ func (c *Client) PutConsumer(ctx context.Context, admin BasicAuth, linkID string
 	}
 	if cons.Key == "" || strings.TrimSpace(cons.PublicKey) == "" {
 		return fmt.Errorf("%s: consumer key and public key must not be empty", call)
+	}
+	// CONTRACT §4 takes the SubjectPublicKeyInfo (PEM or bare base64): a PKCS#1 "RSA PUBLIC KEY"
+	// block, which the provider accepts too, is sent re-encoded. A key that does not parse is
+	// sent as given, for Jira to refuse with its own message.
+	if pub, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
+		if spki, err := keyutil.PublicKeyPEM(pub); err == nil {
+			cons.PublicKey = spki
+		}
 	}
 	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodPut, path: consumerPath(linkID), body: cons, idempotent: true})
 	if err != nil {

@@ -2,6 +2,8 @@ package jiraapi
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jirasim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 )
 
 const simCallback = "https://align.example.com/oauth/callback?connector=1"
@@ -130,6 +133,34 @@ func TestSimFullFlow(t *testing.T) {
 	}
 	if err := e.client.DeleteApplicationLink(ctx, testAdmin, l.ID); err != nil {
 		t.Errorf("second DeleteApplicationLink = %v, want nil", err)
+	}
+}
+
+// A public key given as a PKCS#1 "RSA PUBLIC KEY" block, which the provider accepts, goes to Jira
+// as the SubjectPublicKeyInfo that CONTRACT §4 names (the simulator refuses PKCS#1), and the
+// consumer signs with its private half.
+func TestSimConsumerPKCS1PublicKey(t *testing.T) {
+	e := newSimEnv(t, jirasim.Options{})
+	ctx := context.Background()
+	l, err := e.client.CreateApplicationLink(ctx, testAdmin, ApplicationLink{Name: "Jira Align", RPCURL: "https://align.example.com", DisplayURL: "https://align.example.com"})
+	if err != nil {
+		t.Fatalf("CreateApplicationLink: %v", err)
+	}
+	k, _ := keys(t)
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&k.PublicKey)}))
+	if err := e.client.PutConsumer(ctx, testAdmin, l.ID, Consumer{Key: testConsumerKey, Name: "Jira Align", PublicKey: pkcs1}); err != nil {
+		t.Fatalf("PutConsumer with a PKCS#1 key: %v", err)
+	}
+	cons, err := e.client.GetConsumer(ctx, testAdmin, l.ID)
+	if err != nil || !keyutil.SamePublicKey(cons.PublicKey, pkcs1) {
+		t.Fatalf("GetConsumer = %+v, %v; want the same key", cons, err)
+	}
+	tok, err := e.client.Handshake(ctx, testConsumer(t), testApprover, simCallback)
+	if err != nil {
+		t.Fatalf("Handshake: %v", err)
+	}
+	if err := e.client.Revoke(ctx, testConsumer(t), tok.Token, tok.Secret); err != nil {
+		t.Fatalf("Revoke: %v", err)
 	}
 }
 
