@@ -134,6 +134,19 @@ func (s *Server) authenticateOAuth(w http.ResponseWriter, r *http.Request, kind 
 		s.oauthError(w, r, http.StatusBadRequest, problemParameterRejected, err.Error())
 		return nil, false
 	}
+	// CONTRACT §1 puts the protocol parameters in the Authorization header. One sent in the
+	// query or the form body as well would appear twice in the base string, which some client
+	// libraries collapse (§3 says so of the revoke body), so it is refused wherever it appears.
+	for _, ps := range [][]param{query, body} {
+		for _, p := range ps {
+			if strings.HasPrefix(p.name, "oauth_") {
+				s.oauthError(w, r, http.StatusBadRequest, problemParameterRejected,
+					"OAuth parameter "+p.name+" must be sent in the Authorization header only, not in the query or the body",
+					[2]string{"oauth_parameters_rejected", PercentEncode(p.name)})
+				return nil, false
+			}
+		}
+	}
 
 	consumerKey := params["oauth_consumer_key"]
 	s.mu.Lock()

@@ -64,14 +64,38 @@ func isUnreserved(c byte) bool {
 	return false
 }
 
-// percentDecode reverses percent-encoding strictly: every "%" must be followed
-// by two hexadecimal digits, and "+" stays a literal plus (RFC 5849 §3.5.1
-// header values are §3.6-encoded, not form-encoded).
+// percentDecode reverses RFC 5849 §3.6 percent-encoding strictly: every byte
+// is an unreserved character or a "%" followed by two hexadecimal digits.
+// Anything else was not encoded: a "+" for instance, which a peer that
+// form-decodes (as Jira's Java OAuth library does) reads as a space, so a
+// client that leaves it raw fails there; it is refused here as well.
 func percentDecode(s string) (string, error) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", fmt.Errorf("%q is not a valid percent-escape", truncateEscape(s[i:]))
+			}
+			i += 2
+		case !isUnreserved(c):
+			return "", fmt.Errorf("character %q is not percent-encoded (RFC 5849 §3.6)", c)
+		}
+	}
 	if !strings.Contains(s, "%") {
 		return s, nil
 	}
 	return url.PathUnescape(s)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func truncateEscape(s string) string {
+	if len(s) > 3 {
+		return s[:3]
+	}
+	return s
 }
 
 // formDecode decodes one application/x-www-form-urlencoded component: "+"
@@ -135,7 +159,8 @@ func parseFormLenient(s string) []param {
 // header (RFC 5849 §3.5.1) into its parameters. The scheme name "OAuth" is
 // matched case-insensitively; parameters are comma-separated name="value"
 // pairs with optional whitespace around "," and "="; every value must be a
-// quoted string and is percent-decoded (§3.6; "+" stays a plus); names are
+// quoted string and is strictly percent-decoded (§3.6: a raw "+", "/" or
+// space is an error; the realm alone may be unencoded); names are
 // percent-decoded too. The realm parameter, if present, is returned like any
 // other. A repeated parameter name, an unquoted value, a bad escape or any
 // other syntax error is reported as an error.
@@ -179,11 +204,16 @@ func ParseAuthorizationHeader(h string) (map[string]string, error) {
 		}
 		name, err := percentDecode(rawName)
 		if err != nil {
-			return nil, fmt.Errorf("parameter name %q: invalid percent-encoding", rawName)
+			return nil, fmt.Errorf("parameter name %q: %w", rawName, err)
 		}
 		value, err := percentDecode(rawValue)
 		if err != nil {
-			return nil, fmt.Errorf("value of parameter %q: invalid percent-encoding", name)
+			if name != "realm" {
+				return nil, fmt.Errorf("value of parameter %q: %w", name, err)
+			}
+			// realm is not an OAuth parameter: RFC 5849 §3.5.1 takes it from RFC 2617,
+			// unencoded (realm="https://jira.example.com").
+			value = rawValue
 		}
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("parameter %q appears more than once", name)

@@ -70,16 +70,18 @@ func TestParseAuthorizationHeaderRFCExample(t *testing.T) {
 
 func TestParseAuthorizationHeaderSyntax(t *testing.T) {
 	ok := map[string]map[string]string{
-		`OAuth`:                            {},
-		`oauth a="1"`:                      {"a": "1"},
-		`OAUTH a = "1" ,b="x%20y" `:        {"a": "1", "b": "x y"},
-		`OAuth a="1+2"`:                    {"a": "1+2"}, // "+" is not a space in §3.6 encoding
-		`OAuth a="", b="%E2%98%83"`:        {"a": "", "b": "☃"},
-		`OAuth a="1",,b="2"`:               {"a": "1", "b": "2"},
-		`OAuth oauth%5Fx="1"`:              {"oauth_x": "1"},
-		`OAuth a="q\"uote"`:                {"a": `q"uote`},
-		"OAuth\ta=\"1\",\tb=\"2\"":         {"a": "1", "b": "2"},
-		`  OAuth realm="", oauth_token=""`: {"realm": "", "oauth_token": ""},
+		`OAuth`:                     {},
+		`oauth a="1"`:               {"a": "1"},
+		`OAUTH a = "1" ,b="x%20y" `: {"a": "1", "b": "x y"},
+		`OAuth a="1%2B2"`:           {"a": "1+2"},
+		// realm comes from RFC 2617 and may be unencoded; it is kept as sent.
+		`OAuth realm="https://jira.example.com/jira", a="1"`: {"realm": "https://jira.example.com/jira", "a": "1"},
+		`OAuth a="", b="%E2%98%83"`:                          {"a": "", "b": "☃"},
+		`OAuth a="1",,b="2"`:                                 {"a": "1", "b": "2"},
+		`OAuth oauth%5Fx="1"`:                                {"oauth_x": "1"},
+		`OAuth a="\q%22uote"`:                                {"a": `q"uote`}, // a quoted-pair, then §3.6
+		"OAuth\ta=\"1\",\tb=\"2\"":                           {"a": "1", "b": "2"},
+		`  OAuth realm="", oauth_token=""`:                   {"realm": "", "oauth_token": ""},
 	}
 	for h, want := range ok {
 		got, err := ParseAuthorizationHeader(h)
@@ -101,6 +103,14 @@ func TestParseAuthorizationHeaderSyntax(t *testing.T) {
 		`OAuth a="1" b="2"`,
 		`OAuth a="1", a="2"`,
 		`OAuth a="%zz"`,
+		// §3.6 leaves only unreserved characters raw: a "+" (a space to a form-decoding
+		// peer), "/", ":", "=" or a space must be percent-encoded.
+		`OAuth a="1+2"`,
+		`OAuth oauth_signature="bYT5CMsGcbgUdFHObYMEfcx6bsw="`,
+		`OAuth oauth_callback="https://align.example.com/cb"`,
+		`OAuth a="x y"`,
+		`OAuth a+b="1"`,
+		`OAuth a="q\"uote"`, // a valid quoted-pair, but the quote itself is not encoded
 		`OAuth a="%4"`,
 		`OAuth ="1"`,
 		"OAuth a=\"x\x01y\"",

@@ -219,6 +219,27 @@ func TestMalformedAndVersion(t *testing.T) {
 	req.Header.Add("Authorization", first)
 	resp, body = o.do(req)
 	o.expectProblem(resp, body, http.StatusBadRequest, "parameter_rejected")
+
+	// A correctly signed request whose header values were not percent-encoded (RFC 5849 §3.6):
+	// the base64 signature raw, with its "+", "/" or "=", which a form-decoding peer would read
+	// as something else. Refused, although the signature itself is valid.
+	for n := 0; n < 40; n++ {
+		req = newRequest(t, http.MethodGet, o.base+"/rest/api/2/myself", "")
+		p := o.oauthParams(testKey, map[string]string{"oauth_token": o.token})
+		sign(t, req, a, p, nil)
+		if !strings.ContainsAny(p["oauth_signature"], "+/") {
+			continue // "=" padding alone is not enough to show "+" and "/" handling; sign again
+		}
+		raw := strings.Replace(req.Header.Get("Authorization"), PercentEncode(p["oauth_signature"]), p["oauth_signature"], 1)
+		req.Header.Set("Authorization", raw)
+		resp, body = o.do(req)
+		o.expectProblem(resp, body, http.StatusBadRequest, "parameter_rejected")
+		if !strings.Contains(string(body), "percent-encoded") {
+			t.Errorf("advice %q does not name the encoding", body)
+		}
+		return
+	}
+	t.Fatal("no signature with a \"+\" or \"/\" in 40 tries")
 }
 
 func TestQueryAndBodyAreSigned(t *testing.T) {
@@ -290,15 +311,35 @@ func TestQueryAndBodyAreSigned(t *testing.T) {
 	resp, body = o.do(req)
 	o.expectProblem(resp, body, http.StatusUnauthorized, "signature_invalid")
 
-	// A form body that repeats an OAuth parameter name is signed with both
-	// occurrences; charset parameters on the media type are fine.
-	req = newRequest(t, http.MethodPost, revoke+"?q=1", "action=revoke&oauth_token="+o.token)
+	// A form body or a query that repeats an OAuth parameter is refused even when it is signed
+	// with both occurrences: CONTRACT §1 puts the protocol parameters in the header only (RFC
+	// 5849 §3.5: one transmission method), and §3 says the revoke body repeats none.
+	for _, tc := range []struct{ name, query, body string }{
+		{"body", "", "action=revoke&oauth_token=" + o.token},
+		{"query", "?oauth_nonce=x", "action=revoke"},
+	} {
+		req = newRequest(t, http.MethodPost, revoke+tc.query, tc.body)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Atlassian-Token", "no-check")
+		form, err := url.ParseQuery(tc.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sign(t, req, a, o.oauthParams(testKey, map[string]string{"oauth_token": o.token}), form)
+		resp, body = o.do(req)
+		o.expectProblem(resp, body, http.StatusBadRequest, "parameter_rejected")
+		if !strings.Contains(string(body), "Authorization%20header%20only") {
+			t.Errorf("%s: advice %q does not say where the parameter belongs", tc.name, body)
+		}
+	}
+
+	// Query parameters and a charset parameter on the form's media type are signed and fine.
+	req = newRequest(t, http.MethodPost, revoke+"?q=1", "action=revoke")
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
 	req.Header.Set("X-Atlassian-Token", "no-check")
-	sign(t, req, a, o.oauthParams(testKey, map[string]string{"oauth_token": o.token}),
-		url.Values{"action": {"revoke"}, "oauth_token": {o.token}})
+	sign(t, req, a, o.oauthParams(testKey, map[string]string{"oauth_token": o.token}), url.Values{"action": {"revoke"}})
 	resp, body = o.do(req)
 	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("form with a repeated oauth_token: %d %s", resp.StatusCode, body)
+		t.Fatalf("signed form with a query and a charset: %d %s", resp.StatusCode, body)
 	}
 }
