@@ -55,6 +55,12 @@ func (s *Server) handleMyself(w http.ResponseWriter, r *http.Request) {
 // (CONTRACT §3): form action=revoke, X-Atlassian-Token: no-check, signed
 // with the access token to revoke.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	// The XSRF header comes first: a client that forgets it fails on every revoke, not only
+	// on tokens that are still live (the "already gone" answers would hide it otherwise).
+	if !xsrfOK(r) {
+		http.Error(w, "XSRF check failed", http.StatusForbidden)
+		return
+	}
 	call, ok := s.authenticateOAuth(w, r, kindResource)
 	if !ok {
 		return
@@ -64,10 +70,6 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if at == nil {
 		s.oauthError(w, r, http.StatusUnauthorized, problem, advice)
-		return
-	}
-	if !xsrfOK(r) {
-		http.Error(w, "XSRF check failed", http.StatusForbidden)
 		return
 	}
 	var actions []string

@@ -127,9 +127,15 @@ func TestRevokeEndpoint(t *testing.T) {
 	}
 	resp, body = o.revoke("action=revoke", true)
 	o.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
+	// The XSRF header is checked before the token: without it, revoking a token that is
+	// already gone is refused too, instead of answering "already gone".
+	resp, body = o.revoke("action=revoke", false)
+	if resp.StatusCode != http.StatusForbidden || string(body) != "XSRF check failed\n" {
+		t.Fatalf("revoked token without XSRF header: %d %q", resp.StatusCode, body)
+	}
 	resp, body = o.myselfSigned("", nil)
 	o.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
-	if n := o.sim.RequestCounts()["POST /plugins/servlet/oauth/users/access-tokens"]; n != 7 {
+	if n := o.sim.RequestCounts()["POST /plugins/servlet/oauth/users/access-tokens"]; n != 8 {
 		t.Fatalf("revoke count %d", n)
 	}
 }
