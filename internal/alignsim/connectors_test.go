@@ -119,7 +119,12 @@ func TestConnectorCRUD(t *testing.T) {
 	// Delete.
 	e.wantStatus(e.do(http.MethodDelete, connectorPath(1), adminToken, nil), http.StatusNoContent)
 	e.wantStatus(e.do(http.MethodDelete, connectorPath(1), adminToken, nil), http.StatusNotFound)
-	e.wantStatus(e.do(http.MethodGet, connectorPath(1), adminToken, nil), http.StatusNotFound)
+	notFound := e.do(http.MethodGet, connectorPath(1), adminToken, nil)
+	e.wantStatus(notFound, http.StatusNotFound)
+	// The contract's error shape, with "errors" present even when no field is at fault.
+	if got, want := string(notFound.body), `{"status":404,"message":`; !strings.HasPrefix(got, want) || !strings.HasSuffix(got, `,"errors":{}}`) {
+		t.Errorf("404 body %s, want the contract's {status, message, errors} shape", got)
+	}
 	e.wantStatus(e.do(http.MethodPut, connectorPath(1), adminToken, basicInput("x")), http.StatusNotFound)
 	if _, ok := e.sim.Connector(1); ok {
 		t.Fatal("deleted connector still stored")
@@ -276,6 +281,7 @@ func TestPaging(t *testing.T) {
 		{"?$skip=104", []int{105}},
 		{"?$skip=105", nil},
 		{"?$skip=100000", nil},
+		{"?$top=0", nil},
 	} {
 		got := ids(connectorsPath + tc.query)
 		if !reflect.DeepEqual(got, tc.want) {
@@ -288,7 +294,6 @@ func TestPaging(t *testing.T) {
 	}{
 		{"?$top=101", "$top"},
 		{"?%24top=101", "$top"},
-		{"?$top=0", "$top"},
 		{"?$top=-1", "$top"},
 		{"?$top=abc", "$top"},
 		{"?$top=1.5", "$top"},

@@ -288,7 +288,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 type apiError struct {
 	Status  int                 `json:"status"`
 	Message string              `json:"message"`
-	Errors  map[string][]string `json:"errors,omitempty"`
+	Errors  map[string][]string `json:"errors"` // {} when no field is at fault
 }
 
 // fieldErrors collects validation messages keyed by JSON field name.
@@ -302,7 +302,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only reachable through a programming error in this package.
-		b = []byte(`{"status":500,"message":"internal error encoding the response"}`)
+		b = []byte(`{"status":500,"message":"internal error encoding the response","errors":{}}`)
 		status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -311,7 +311,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string, fe fieldErrors) {
-	body := apiError{Status: status, Message: msg}
+	body := apiError{Status: status, Message: msg, Errors: map[string][]string{}}
 	if len(fe) > 0 {
 		body.Errors = fe
 	}

@@ -400,9 +400,9 @@ func parseListQuery(raw string) (listQuery, fieldErrors, error) {
 			n, err := strconv.Atoi(v)
 			switch {
 			case err != nil || !isDigits(v):
-				fe.add(k, "must be an integer from 1 to 100")
-			case n < 1 || n > 100:
-				fe.add(k, "must be an integer from 1 to 100")
+				fe.add(k, "must be an integer from 0 to 100")
+			case n > 100: // at most 100 items a page; $top=0 is an empty page, as in OData
+				fe.add(k, "must be an integer from 0 to 100")
 			default:
 				lq.top = n
 			}
