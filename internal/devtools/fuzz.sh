@@ -5,10 +5,12 @@
 # this script names together with the command that replays it. Commit that file with the fix: it
 # becomes a regression test that plain `go test` runs.
 #
-# A bare deadline error is not a finding: Go 1.26's fuzz coordinator can end a duration -fuzztime with a
-# bare "context deadline exceeded" and no failing input (go.dev/issue/75804, fixed in Go 1.27).
-# Such a target is fuzzed once more, and it fails only if the second run fails too; the summary
-# names every target that was retried. Failure reports are printed after the table, last.
+# A bare deadline error is not a finding: Go 1.26's fuzz coordinator can end a duration -fuzztime
+# with a bare "context deadline exceeded" and no failing input (go.dev/issue/75804, fixed in Go
+# 1.27).
+# Such a target is fuzzed once more, for as many executions as the first run got through
+# (-fuzztime Nx, which sets no deadline), and it fails only if the second run fails too; the
+# summary names every target that was retried. Failure reports are printed after the table, last.
 #
 #   FUZZTIME=15s bash internal/devtools/fuzz.sh                 # every target
 #   bash internal/devtools/fuzz.sh FuzzCheckURL FuzzBaseString  # only these targets
@@ -52,10 +54,16 @@ fi
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
 
-# fuzz_once DIR NAME LOG: one bounded fuzzing run of one target.
+# fuzz_once DIR NAME LOG [FUZZTIME]: one bounded fuzzing run of one target.
 fuzz_once() {
-  go test -run '^$' -fuzz "^${2}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" \
+  go test -run '^$' -fuzz "^${2}\$" -fuzztime "${4:-$FUZZTIME}" -fuzzminimizetime "$FUZZMINIMIZETIME" \
     -timeout "$FUZZ_TIMEOUT" "./$1" >"$3" 2>&1
+}
+
+# execs_of LOG: the executions the last progress line of LOG counts ("fuzz: elapsed: 15s, execs:
+# 123456 (8230/sec), ..."), or nothing.
+execs_of() {
+  grep -oE 'execs: [0-9]+' "$1" | tail -n 1 | awk '{print $2}'
 }
 
 # new_inputs CORPUS BEFORE: the files of CORPUS that were not listed in BEFORE (failing inputs
@@ -96,8 +104,13 @@ for t in "${targets[@]}"; do
     # a failure ("context deadline exceeded") after fuzzing normally. A real finding always writes
     # its input under testdata/fuzz/, and none was written, so fuzz the target once more: a second
     # failure of any kind fails the target.
-    echo "    go test exited $rc with a bare \"context deadline exceeded\" and no failing input (go.dev/issue/75804); fuzzing once more"
-    fuzz_once "$dir" "$name" "$log"
+    # The second run fuzzes as many inputs as the first one got through, counted (-fuzztime Nx)
+    # rather than timed: a count sets no deadline, so the race cannot recur.
+    first="$(execs_of "$log")"
+    budget="$FUZZTIME"
+    [ -z "$first" ] || [ "$first" -eq 0 ] || budget="${first}x"
+    echo "    go test exited $rc with a bare \"context deadline exceeded\" and no failing input (go.dev/issue/75804); fuzzing once more, for $budget"
+    fuzz_once "$dir" "$name" "$log" "$budget"
     rc=$?
     new="$(new_inputs "$corpus" "$before")"
     note="retried after go.dev/issue/75804"
@@ -106,7 +119,7 @@ for t in "${targets[@]}"; do
   took=$((SECONDS - start))
 
   # The last progress line holds the total: "fuzz: elapsed: 15s, execs: 123456 (8230/sec), ...".
-  execs="$(grep -oE 'execs: [0-9]+' "$log" | tail -n 1 | awk '{print $2}')"
+  execs="$(execs_of "$log")"
   execs="${execs:--}"
   if [ $rc -eq 0 ]; then
     result=ok
