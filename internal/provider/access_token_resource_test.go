@@ -41,15 +41,39 @@ func chainConfig(t *testing.T, env *acctest.Env, o chainOpts) string {
 	if o.consumerKey == "" {
 		o.consumerKey = "JiraAlignTest"
 	}
-	tokenKey := "jira_align_key_pair.test.private_key_pem"
+	h := chainHCL{consumerKey: o.consumerKey, connectorName: "oauth-chain", noConnector: o.noConnector, tokenExtra: o.tokenExtra + `
+  lifecycle {
+    create_before_destroy = true
+  }`}
 	if o.tokenKeyIndex >= 0 {
-		tokenKey = acctest.HCLHeredoc(acctest.TestKeyPEM(t, o.tokenKeyIndex))
+		h.tokenKey = acctest.HCLHeredoc(acctest.TestKeyPEM(t, o.tokenKeyIndex))
 	}
-	keepers := ""
 	if o.keepers != "" {
-		keepers = fmt.Sprintf("keepers = { rotation = %q }", o.keepers)
+		h.tokenExtra = fmt.Sprintf("keepers = { rotation = %q }\n", o.keepers) + h.tokenExtra
 	}
-	cfg := env.ProviderBlock() + fmt.Sprintf(`
+	return env.ProviderBlock() + h.render(env)
+}
+
+// chainHCL renders the OAuth chain's resources, all named "test": jira_align_key_pair (2048
+// bits), jira_application_link to the Align simulator with consumerKey, jira_align_access_token
+// and, unless noConnector, an oauth1 jira_align_connector fed by the other three. The *Extra
+// fields are lines added to a block; the tests that need more resources append their own.
+type chainHCL struct {
+	consumerKey   string
+	consumerExtra string // in the link's consumer object
+	linkExtra     string
+	tokenKey      string // the token's private_key_pem expression; default the key pair's
+	tokenExtra    string
+	connectorName string
+	connExtra     string
+	noConnector   bool
+}
+
+func (h chainHCL) render(env *acctest.Env) string {
+	if h.tokenKey == "" {
+		h.tokenKey = "jira_align_key_pair.test.private_key_pem"
+	}
+	cfg := fmt.Sprintf(`
 resource "jira_align_key_pair" "test" {
   rsa_bits = 2048
 }
@@ -60,23 +84,23 @@ resource "jira_application_link" "test" {
   consumer = {
     consumer_key   = %q
     public_key_pem = jira_align_key_pair.test.public_key_pem
+    %s
   }
+  %s
 }
 
 resource "jira_align_access_token" "test" {
   consumer_key    = jira_application_link.test.consumer.consumer_key
   private_key_pem = %s
   %s
-  %s
-  lifecycle {
-    create_before_destroy = true
-  }
 }
-`, env.AlignURL, o.consumerKey, tokenKey, o.tokenExtra, keepers)
-	if !o.noConnector {
-		cfg += `
+`, env.AlignURL, h.consumerKey, h.consumerExtra, h.linkExtra, h.tokenKey, h.tokenExtra)
+	if h.noConnector {
+		return cfg
+	}
+	return cfg + fmt.Sprintf(`
 resource "jira_align_connector" "test" {
-  name      = "oauth-chain"
+  name      = %q
   jira_url  = "https://jira.example.com"
   jira_type = "data_center"
   oauth1 = {
@@ -86,10 +110,16 @@ resource "jira_align_connector" "test" {
     access_token_secret     = jira_align_access_token.test.token_secret
     access_token_expires_at = jira_align_access_token.test.expires_at
   }
+  %s
 }
-`
-	}
-	return cfg
+`, h.connectorName, h.connExtra)
+}
+
+// approverWO is the token's lines for approval by the service account with a write-only password.
+func approverWO(env *acctest.Env) string {
+	return fmt.Sprintf(`approver_username            = %q
+  approver_password_wo         = %q
+  approver_password_wo_version = 1`, acctest.ServiceUser, env.ServicePass)
 }
 
 // nothingLive asserts both simulators hold no connector, link or live token.
@@ -470,28 +500,7 @@ func registerConsumer(t *testing.T, env *acctest.Env, consumerKey string, i int)
 func TestAccChain_approverWriteOnly(t *testing.T) {
 	acctest.PreCheck(t)
 	env := acctest.New(t)
-	cfg := env.ProviderBlock() + fmt.Sprintf(`
-resource "jira_align_key_pair" "test" {
-  rsa_bits = 2048
-}
-
-resource "jira_application_link" "test" {
-  name    = "Jira Align"
-  rpc_url = %q
-  consumer = {
-    consumer_key   = "JiraAlignWO"
-    public_key_pem = jira_align_key_pair.test.public_key_pem
-  }
-}
-
-resource "jira_align_access_token" "test" {
-  consumer_key                 = jira_application_link.test.consumer.consumer_key
-  private_key_pem              = jira_align_key_pair.test.private_key_pem
-  approver_username            = %q
-  approver_password_wo         = %q
-  approver_password_wo_version = 1
-}
-`, env.AlignURL, acctest.ServiceUser, env.ServicePass)
+	cfg := env.ProviderBlock() + chainHCL{consumerKey: "JiraAlignWO", tokenExtra: approverWO(env), noConnector: true}.render(env)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.ProviderFactories(),
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},

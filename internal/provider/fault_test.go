@@ -332,42 +332,10 @@ resource "jira_align_connector" "basic" {
 	if variant == "reduced" {
 		return block + basic
 	}
-	return block + basic + fmt.Sprintf(`
-resource "jira_align_key_pair" "test" {
-  rsa_bits = 2048
-}
-
-resource "jira_application_link" "test" {
-  name    = "Jira Align"
-  rpc_url = %q
-  consumer = {
-    consumer_key   = "JiraAlignFault"
-    public_key_pem = jira_align_key_pair.test.public_key_pem
-    description    = %q
-  }
-  %s
-}
-
-resource "jira_align_access_token" "test" {
-  consumer_key    = jira_application_link.test.consumer.consumer_key
-  private_key_pem = jira_align_key_pair.test.private_key_pem
-  %s
-}
-
-resource "jira_align_connector" "test" {
-  name      = "fault-oauth"
-  jira_url  = "https://jira.example.com"
-  jira_type = "data_center"
-  oauth1 = {
-    consumer_key            = jira_application_link.test.consumer.consumer_key
-    private_key_pem         = jira_align_key_pair.test.private_key_pem
-    access_token            = jira_align_access_token.test.token
-    access_token_secret     = jira_align_access_token.test.token_secret
-    access_token_expires_at = jira_align_access_token.test.expires_at
-  }
-  %s
-}
-`, env.AlignURL, description, c.linkExtra, c.tokenExtra, c.connExtra)
+	return block + basic + chainHCL{
+		consumerKey: "JiraAlignFault", consumerExtra: fmt.Sprintf("description    = %q", description),
+		linkExtra: c.linkExtra, tokenExtra: c.tokenExtra, connectorName: "fault-oauth", connExtra: c.connExtra,
+	}.render(env)
 }
 
 // checkSimsMatchState reads the raw state file of workDir and compares it with what the

@@ -150,25 +150,8 @@ func TestAccInterrupt_handshake(t *testing.T) {
     jira = { source = "jira-align-tf/jira" }
   }
 }
-` + env.ProviderBlockWith(acctest.BlockOptions{RequestTimeout: "60s"}) + fmt.Sprintf(`
-resource "jira_align_key_pair" "test" {
-  rsa_bits = 2048
-}
-
-resource "jira_application_link" "test" {
-  name    = "Jira Align"
-  rpc_url = %q
-  consumer = {
-    consumer_key   = "JiraAlignInterrupt"
-    public_key_pem = jira_align_key_pair.test.public_key_pem
-  }
-}
-
-resource "jira_align_access_token" "test" {
-  consumer_key    = jira_application_link.test.consumer.consumer_key
-  private_key_pem = jira_align_key_pair.test.private_key_pem
-}
-`, env.AlignURL)
+` + env.ProviderBlockWith(acctest.BlockOptions{RequestTimeout: "60s"}) +
+				chainHCL{consumerKey: "JiraAlignInterrupt", noConnector: true}.render(env)
 			must(t, os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o600))
 			// Long enough for the interrupt to arrive; a simulator that does not notice the client
 			// leave (a POST with a body) still serves the request afterwards, as Jira would.

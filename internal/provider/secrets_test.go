@@ -28,38 +28,7 @@ func randomSecret(prefix string) string {
 // secretsConfig is the full chain plus two basic connectors: the service account's (its Jira
 // password) and one behind an API-token proxy (a distinct password).
 func secretsConfig(env *acctest.Env, providerBlock, proxyPass string) string {
-	return providerBlock + fmt.Sprintf(`
-resource "jira_align_key_pair" "test" {
-  rsa_bits = 2048
-}
-
-resource "jira_application_link" "test" {
-  name    = "Jira Align"
-  rpc_url = %q
-  consumer = {
-    consumer_key   = "JiraAlignSecrets"
-    public_key_pem = jira_align_key_pair.test.public_key_pem
-  }
-}
-
-resource "jira_align_access_token" "test" {
-  consumer_key    = jira_application_link.test.consumer.consumer_key
-  private_key_pem = jira_align_key_pair.test.private_key_pem
-}
-
-resource "jira_align_connector" "test" {
-  name      = "secrets-oauth"
-  jira_url  = "https://jira.example.com"
-  jira_type = "data_center"
-  oauth1 = {
-    consumer_key            = jira_application_link.test.consumer.consumer_key
-    private_key_pem         = jira_align_key_pair.test.private_key_pem
-    access_token            = jira_align_access_token.test.token
-    access_token_secret     = jira_align_access_token.test.token_secret
-    access_token_expires_at = jira_align_access_token.test.expires_at
-  }
-}
-
+	return providerBlock + chainHCL{consumerKey: "JiraAlignSecrets", connectorName: "secrets-oauth"}.render(env) + fmt.Sprintf(`
 resource "jira_align_connector" "service" {
   name      = "secrets-service-account"
   jira_url  = "https://jira.example.com"
@@ -79,7 +48,7 @@ resource "jira_align_connector" "proxy" {
     password = %q
   }
 }
-`, env.AlignURL, acctest.ServiceUser, env.ServicePass, proxyPass)
+`, acctest.ServiceUser, env.ServicePass, proxyPass)
 }
 
 // namedSecret is a secret and what it is, for a report that never prints the value.
@@ -297,28 +266,7 @@ func TestAccSecrets_writeOnlyNotInRawState(t *testing.T) {
 	workDir := t.TempDir()
 	wo1, wo2 := randomSecret("basic-wo-1-"), randomSecret("basic-wo-2-")
 	cfg := func(basicPass string, version int) string {
-		return env.ProviderBlock() + fmt.Sprintf(`
-resource "jira_align_key_pair" "test" {
-  rsa_bits = 2048
-}
-
-resource "jira_application_link" "test" {
-  name    = "Jira Align"
-  rpc_url = %q
-  consumer = {
-    consumer_key   = "JiraAlignState"
-    public_key_pem = jira_align_key_pair.test.public_key_pem
-  }
-}
-
-resource "jira_align_access_token" "test" {
-  consumer_key                 = jira_application_link.test.consumer.consumer_key
-  private_key_pem              = jira_align_key_pair.test.private_key_pem
-  approver_username            = %q
-  approver_password_wo         = %q
-  approver_password_wo_version = 1
-}
-
+		return env.ProviderBlock() + chainHCL{consumerKey: "JiraAlignState", tokenExtra: approverWO(env), noConnector: true}.render(env) + fmt.Sprintf(`
 resource "jira_align_connector" "test" {
   name      = "state-basic"
   jira_url  = "https://jira.example.com"
@@ -329,7 +277,7 @@ resource "jira_align_connector" "test" {
     password_wo_version = %d
   }
 }
-`, env.AlignURL, acctest.ServiceUser, env.ServicePass, acctest.ServiceUser, basicPass, version)
+`, acctest.ServiceUser, basicPass, version)
 	}
 	typed := []namedSecret{
 		{"basic password_wo (first)", wo1},
