@@ -23,7 +23,7 @@ var testApprover = BasicAuth{Username: approverName, Password: approverPassword}
 func TestHandshakeApprovalRequestShape(t *testing.T) {
 	f := newFakeJira(t)
 	before := time.Now()
-	tok, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	tok, err := f.handshake(t)
 	if err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
@@ -96,7 +96,7 @@ func TestHandshakeExpiryFields(t *testing.T) {
 			f := newFakeJira(t)
 			f.accessExtra = tc.extra
 			before := time.Now()
-			tok, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+			tok, err := f.handshake(t)
 			if err != nil {
 				t.Fatalf("Handshake: %v", err)
 			}
@@ -128,7 +128,7 @@ func TestHandshakeExpiryFields(t *testing.T) {
 func TestHandshakeInvalidExpiryRevokesToken(t *testing.T) {
 	f := newFakeJira(t)
 	f.accessExtra = "&oauth_expires_in=soon"
-	_, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	_, err := f.handshake(t)
 	if err == nil || !strings.Contains(err.Error(), "oauth_expires_in") || !strings.Contains(err.Error(), "was revoked") {
 		t.Fatalf("err = %v, want an invalid oauth_expires_in error saying the token was revoked", err)
 	}
@@ -200,18 +200,14 @@ func TestHandshakeContextAlreadyCancelled(t *testing.T) {
 // verifier is never sent again.
 func TestHandshakeAccessToken502Restarts(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		if n == 1 {
-			p := oauthParams(r.Header.Get("Authorization"))
-			f.mu.Lock()
-			f.verifierSent[p["oauth_verifier"]]++
-			f.mu.Unlock()
-			http.Error(w, "bad gateway", http.StatusBadGateway)
-			return true
-		}
-		return false
+	f.onFirst(pathAccessToken, func(w http.ResponseWriter, r *http.Request) {
+		p := oauthParams(r.Header.Get("Authorization"))
+		f.mu.Lock()
+		f.verifierSent[p["oauth_verifier"]]++
+		f.mu.Unlock()
+		http.Error(w, "bad gateway", http.StatusBadGateway)
 	})
-	tok, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	tok, err := f.handshake(t)
 	if err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
@@ -238,14 +234,10 @@ func TestHandshakeAccessToken502Restarts(t *testing.T) {
 // also restarts instead of replaying the verifier.
 func TestHandshakeAccessTokenConnectionLostRestarts(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		if n == 1 {
-			hijackClose(t, w)
-			return true
-		}
-		return false
+	f.onFirst(pathAccessToken, func(w http.ResponseWriter, r *http.Request) {
+		hijackClose(t, w)
 	})
-	if _, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL()); err != nil {
+	if _, err := f.handshake(t); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
 	if n := f.count(pathRequestToken); n != 2 {
@@ -263,7 +255,7 @@ func TestHandshakeRestartsBounded(t *testing.T) {
 		http.Error(w, "unavailable", http.StatusInternalServerError)
 		return true
 	})
-	_, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	_, err := f.handshake(t)
 	if err == nil || !strings.Contains(err.Error(), "did not complete after 4 attempts") {
 		t.Fatalf("err = %v, want a bounded-restarts error", err)
 	}
@@ -279,16 +271,12 @@ func TestHandshakeRestartsBounded(t *testing.T) {
 
 func TestHandshakeRequestToken429RetryAfter(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathRequestToken, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		if n == 1 {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "slow down", http.StatusTooManyRequests)
-			return true
-		}
-		return false
+	f.onFirst(pathRequestToken, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
 	})
 	start := time.Now()
-	if _, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL()); err != nil {
+	if _, err := f.handshake(t); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
 	if d := time.Since(start); d < time.Second {
@@ -309,7 +297,7 @@ func TestHandshakeRequestToken5xxRetriedThenFails(t *testing.T) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return true
 	})
-	_, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	_, err := f.handshake(t)
 	var he *HTTPError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("err = %v, want an HTTPError 503", err)
@@ -341,7 +329,7 @@ func TestHandshakeOAuthProblemMessages(t *testing.T) {
 				writeOAuthProblem(w, http.StatusUnauthorized, tc.problem, "advice\x1b[31m\nline2 "+strings.Repeat("x", 1000))
 				return true
 			})
-			_, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+			_, err := f.handshake(t)
 			var oe *OAuthError
 			if !errors.As(err, &oe) {
 				t.Fatalf("err = %v, want *OAuthError", err)
@@ -373,14 +361,10 @@ func TestHandshakeOAuthProblemMessages(t *testing.T) {
 
 func TestHandshakeNonceUsedOnceThenSucceeds(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathRequestToken, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		if n == 1 {
-			writeOAuthProblem(w, http.StatusUnauthorized, ProblemNonceUsed, "nonce seen")
-			return true
-		}
-		return false
+	f.onFirst(pathRequestToken, func(w http.ResponseWriter, r *http.Request) {
+		writeOAuthProblem(w, http.StatusUnauthorized, ProblemNonceUsed, "nonce seen")
 	})
-	if _, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL()); err != nil {
+	if _, err := f.handshake(t); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
 	if f.count(pathRequestToken) != 2 || f.state().nonces[0] == f.state().nonces[1] {
@@ -480,14 +464,10 @@ func readBody(r *http.Request) string {
 // An expired request token at approval restarts the handshake from a new request token.
 func TestHandshakeApprovalTokenExpiredRestarts(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathAuthorize, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		if n == 1 {
-			writeOAuthProblem(w, http.StatusUnauthorized, ProblemTokenExpired, "request token has expired")
-			return true
-		}
-		return false
+	f.onFirst(pathAuthorize, func(w http.ResponseWriter, r *http.Request) {
+		writeOAuthProblem(w, http.StatusUnauthorized, ProblemTokenExpired, "request token has expired")
 	})
-	if _, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL()); err != nil {
+	if _, err := f.handshake(t); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
 	if n := f.count(pathRequestToken); n != 2 {
@@ -502,7 +482,7 @@ func TestHandshakeApprovalTokenRejectedIsFinal(t *testing.T) {
 		writeOAuthProblem(w, http.StatusUnauthorized, ProblemTokenRejected, "unknown token")
 		return true
 	})
-	_, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	_, err := f.handshake(t)
 	var oe *OAuthError
 	if !errors.As(err, &oe) || oe.Problem != ProblemTokenRejected {
 		t.Fatalf("err = %v, want token_rejected", err)
@@ -527,7 +507,7 @@ func TestHandshakeApprovalTokenRejectedAfterRetryRestarts(t *testing.T) {
 		}
 		return false
 	})
-	if _, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL()); err != nil {
+	if _, err := f.handshake(t); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
 	if n := f.count(pathRequestToken); n != 2 {
@@ -560,7 +540,7 @@ func TestHandshakeApprovalAmbiguousRestarts(t *testing.T) {
 				}
 				return true
 			})
-			if _, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL()); err != nil {
+			if _, err := f.handshake(t); err != nil {
 				t.Fatalf("Handshake: %v", err)
 			}
 			if n := f.count(pathRequestToken); n != 2 {
@@ -583,14 +563,10 @@ func TestHandshakeApprovalAmbiguousRestarts(t *testing.T) {
 // The approval is retried in place on 503 (Jira did not act).
 func TestHandshakeApproval503RetriedInPlace(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathAuthorize, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		if n == 1 {
-			http.Error(w, "busy", http.StatusServiceUnavailable)
-			return true
-		}
-		return false
+	f.onFirst(pathAuthorize, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
 	})
-	if _, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL()); err != nil {
+	if _, err := f.handshake(t); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
 	if n := f.count(pathRequestToken); n != 1 {

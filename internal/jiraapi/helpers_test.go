@@ -1,6 +1,7 @@
 package jiraapi
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -182,6 +183,23 @@ func (f *fakeJira) on(path string, h func(w http.ResponseWriter, r *http.Request
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.override[path] = h
+}
+
+// onFirst answers the first call of path with h; later calls get the fake's normal answer.
+func (f *fakeJira) onFirst(path string, h func(w http.ResponseWriter, r *http.Request)) {
+	f.on(path, func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if n != 1 {
+			return false
+		}
+		h(w, r)
+		return true
+	})
+}
+
+// handshake runs the client's handshake against the fake, as the test consumer and approver.
+func (f *fakeJira) handshake(t *testing.T) (*AccessToken, error) {
+	t.Helper()
+	return f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
 }
 
 func (f *fakeJira) count(path string) int {

@@ -30,14 +30,10 @@ func TestHandshakeCountsUnconfirmedExchanges(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFakeJira(t)
-			f.on(pathAccessToken, func(w http.ResponseWriter, _ *http.Request, n int) bool {
-				if n == 1 {
-					c.answer(t, w)
-					return true
-				}
-				return false
+			f.onFirst(pathAccessToken, func(w http.ResponseWriter, _ *http.Request) {
+				c.answer(t, w)
 			})
-			tok, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+			tok, err := f.handshake(t)
 			if err != nil {
 				t.Fatalf("Handshake: %v", err)
 			}
@@ -62,7 +58,7 @@ func TestHandshakeFailureReportsUnconfirmed(t *testing.T) {
 		http.Error(w, "bad gateway", http.StatusBadGateway)
 		return true
 	})
-	_, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	_, err := f.handshake(t)
 	if err == nil {
 		t.Fatal("Handshake succeeded against an access-token endpoint that always fails")
 	}
@@ -79,15 +75,11 @@ func TestHandshakeFailureReportsUnconfirmed(t *testing.T) {
 // A garbled request-token answer asks for another request token (an unused one is harmless).
 func TestHandshakeRequestTokenGarbledRetried(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathRequestToken, func(w http.ResponseWriter, _ *http.Request, n int) bool {
-		if n == 1 {
-			w.Header().Set("Content-Type", contentTypeForm)
-			_, _ = w.Write([]byte("{\"id\":<<%%garbage"))
-			return true
-		}
-		return false
+	f.onFirst(pathRequestToken, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentTypeForm)
+		_, _ = w.Write([]byte("{\"id\":<<%%garbage"))
 	})
-	tok, err := f.client.Handshake(context.Background(), testConsumer(t), testApprover, f.callbackURL())
+	tok, err := f.handshake(t)
 	if err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
@@ -102,13 +94,9 @@ func TestHandshakeRequestTokenGarbledRetried(t *testing.T) {
 // A garbled 200 on an idempotent read is read again.
 func TestMyselfGarbledAnswerRetried(t *testing.T) {
 	f := newFakeJira(t)
-	f.on(pathMyself, func(w http.ResponseWriter, _ *http.Request, n int) bool {
-		if n == 1 {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(`{"name":"svc-al`))
-			return true
-		}
-		return false
+	f.onFirst(pathMyself, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"name":"svc-al`))
 	})
 	u, err := f.client.Myself(context.Background(), testConsumer(t), "at-x", "ats-x")
 	if err != nil {
