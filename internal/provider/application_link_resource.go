@@ -97,7 +97,7 @@ func (r *applicationLinkResource) Schema(ctx context.Context, _ resource.SchemaR
 					},
 					"public_key_pem": schema.StringAttribute{
 						Required:            true,
-						MarkdownDescription: "RSA public key, PEM `PUBLIC KEY` or bare base64 (`jira_align_key_pair.<name>.public_key_pem`).",
+						MarkdownDescription: "RSA public key of at least 2048 bits (`jira_align_key_pair.<name>.public_key_pem`): PEM `PUBLIC KEY`, bare base64 of the same, or PEM `RSA PUBLIC KEY` (PKCS#1, sent to Jira as a `PUBLIC KEY`). At refresh it is compared with what Jira holds as a key, not as text, so the form Jira returns it in is not drift.",
 						Validators:          []validator.String{validators.PublicKeyPEM()},
 					},
 					"name": schema.StringAttribute{
