@@ -1,6 +1,8 @@
 package provider_test
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"regexp"
 	"testing"
@@ -17,6 +19,11 @@ import (
 func linkConfig(t *testing.T, env *acctest.Env, consumerKey string, key int, description string) string {
 	pub, err := keyutil.PublicKeyPEM(&acctest.TestKey(t, key).PublicKey)
 	must(t, err)
+	return linkConfigPEM(env, consumerKey, pub, description)
+}
+
+// linkConfigPEM is linkConfig with the public key's text given.
+func linkConfigPEM(env *acctest.Env, consumerKey, pub, description string) string {
 	return env.ProviderBlock() + fmt.Sprintf(`
 resource "jira_application_link" "test" {
   name    = "Jira Align"
@@ -112,6 +119,18 @@ func TestAccApplicationLink_lifecycleAndDrift(t *testing.T) {
 				ResourceName:      linkAddr,
 				ImportState:       true,
 				ImportStateVerify: true,
+			},
+			{
+				// The same key written as PKCS#1 ("RSA PUBLIC KEY"), which Jira does not take:
+				// the in-place update sends it as a SubjectPublicKeyInfo, Jira keeps the key, and
+				// the plan after the apply is empty.
+				Config: linkConfigPEM(env, "JiraAlignLink", string(pem.EncodeToMemory(&pem.Block{
+					Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&acctest.TestKey(t, 1).PublicKey),
+				})), "rotated"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(linkAddr, plancheck.ResourceActionUpdate),
+				}},
+				Check: consumerIn("JiraAlignLink", 1),
 			},
 		},
 		CheckDestroy: nothingLive(env),
