@@ -75,8 +75,13 @@ resource "jira_align_access_token" "bench" {
   private_key_pem = jira_align_key_pair.bench.private_key_pem
 }
 `, n)
-	case k == KindJira:
-		fmt.Fprintf(&b, `resource "jira_align_connector" "bench" {
+	case k == KindJira || k == KindNoop:
+		// The no-op provider's noop_thing mirrors the connector's schema: the same configuration.
+		typ := "jira_align_connector"
+		if k == KindNoop {
+			typ = "noop_thing"
+		}
+		fmt.Fprintf(&b, `resource %q "bench" {
   count     = %d
   name      = "bench-%d-${count.index}"
   jira_url  = "https://jira.example.com"
@@ -86,19 +91,7 @@ resource "jira_align_access_token" "bench" {
     password = var.password
   }
 }
-`, n, n)
-	case k == KindNoop:
-		fmt.Fprintf(&b, `resource "noop_thing" "bench" {
-  count     = %d
-  name      = "bench-%d-${count.index}"
-  jira_url  = "https://jira.example.com"
-  jira_type = "data_center"
-  basic = {
-    username = "svc-align"
-    password = var.password
-  }
-}
-`, n, n)
+`, typ, n, n)
 	default:
 		fmt.Fprintf(&b, `resource "terraform_data" "bench" {
   count = %d
