@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/alignsim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/alignsim"
 )
 
 // simClient serves alignsim (admin token "t") and returns a client for it.

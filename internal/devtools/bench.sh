@@ -39,7 +39,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 fi
 
 echo "bench: building the driver"
-go build -o "$WORK/bin/bench" ./internal/bench/cmd/bench
+go build -o "$WORK/bin/bench" ./internal/testing/bench/cmd/bench
 
 args=(-root "$ROOT" -work "$WORK" -terraform "$TF" -connectors "$connectors" -tokens "$tokens"
   -runs "$runs" -plans "$plans" -parallelism "${BENCH_PARALLELISM:-10}" -out "$WORK/results.md"
@@ -52,9 +52,9 @@ if [ "${BENCH_GO:-1}" != 0 ]; then
   echo
   echo "bench: Go benchmarks of the hot paths (signing, verifying, connector JSON, RSA keys)"
   go test -run '^$' -bench . -benchmem -count 1 \
-    ./internal/jiraapi ./internal/jirasim ./internal/alignapi ./internal/keyutil | tee "$WORK/gobench.txt"
+    ./internal/jiraapi ./internal/testing/jirasim ./internal/alignapi ./internal/keyutil | tee "$WORK/gobench.txt"
   {
-    printf '\n### Go benchmarks\n\n`go test -run '"'"'^$'"'"' -bench . -benchmem ./internal/jiraapi ./internal/jirasim ./internal/alignapi ./internal/keyutil`\n\n```text\n'
+    printf '\n### Go benchmarks\n\n`go test -run '"'"'^$'"'"' -bench . -benchmem ./internal/jiraapi ./internal/testing/jirasim ./internal/alignapi ./internal/keyutil`\n\n```text\n'
     grep -E '^(Benchmark|goos|goarch|cpu|pkg)' "$WORK/gobench.txt"
     printf '```\n'
   } >>"$WORK/results.md"

@@ -14,7 +14,7 @@ mkdir -p "$WORK/run"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "building the simulators"
-go build -o "$WORK/simulators" ./internal/cmd/simulators
+go build -o "$WORK/simulators" ./internal/testing/cmd/simulators
 
 "$WORK/simulators" -env-file "$WORK/sims.env" >"$WORK/simulators.log" 2>&1 &
 SIM_PID=$!

@@ -14,7 +14,7 @@ import (
 	"github.com/dghubble/oauth1"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/jirasim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
 )
 
 // Benchmarks of the OAuth hot path (make bench runs them; `go test` without -bench does not).

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/jirasim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/acctest"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/jirasim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 )
 

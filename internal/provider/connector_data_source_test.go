@@ -6,7 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 )
 
 func TestAccConnectorDataSource(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/acctest"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/alignsim"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/simfault"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/alignsim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/simfault"
 )
 
 const connAddr = "jira_align_connector.test"

@@ -14,8 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/acctest"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/simfault"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/simfault"
 )
 
 // The fault suite runs the full chain (key pair -> application link -> access token -> oauth1

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/acctest"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/simfault"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/simfault"
 )
 
 // providerBinary builds the provider into a temporary directory and returns that directory.

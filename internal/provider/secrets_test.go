@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 )
 
 func randomSecret(prefix string) string {

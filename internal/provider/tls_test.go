@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 )
 

@@ -1,5 +1,5 @@
 // Command bench is the driver of `make bench` (internal/devtools/bench.sh): see package
-// internal/bench. It prints progress to stderr, the results table to stdout, and writes the
+// internal/testing/bench. It prints progress to stderr, the results table to stdout, and writes the
 // table to -out. It exits non-zero only when something failed to run; missed targets are
 // reported in the table.
 package main
@@ -15,7 +15,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/bench"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/bench"
 )
 
 func main() {

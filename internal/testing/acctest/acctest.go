@@ -20,10 +20,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/alignsim"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/jirasim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/alignsim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/simfault"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/simfault"
 )
 
 // Users of the Jira simulator.

@@ -1,7 +1,7 @@
 // Command simulators runs the Jira and Jira Align simulators standalone on loopback, for the demo,
 // the benchmark and manual exploration:
 //
-//	go run ./internal/cmd/simulators -env-file sims.env
+//	go run ./internal/testing/cmd/simulators -env-file sims.env
 //
 // It prints (and writes to -env-file) the environment variables that point the provider at them,
 // and serves a control API on its own port for out-of-band actions that a person would otherwise
@@ -33,8 +33,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/alignsim"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/jirasim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/alignsim"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
 )
 
 type counted struct {

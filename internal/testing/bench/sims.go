@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// Sims is a running `simulators` process (internal/cmd/simulators) and its control API.
+// Sims is a running `simulators` process (internal/testing/cmd/simulators) and its control API.
 type Sims struct {
 	cmd      *exec.Cmd
 	done     chan error

@@ -1,9 +1,9 @@
 // Command profprovider is the jira provider (internal/provider, unchanged) served with pprof
 // profiling, for `make bench` investigations only: it is never shipped and the real main.go is
 // untouched. With BENCH_PPROF_DIR set (Terraform passes its environment to providers), every
-// provider process writes its CPU and allocation profiles there (see internal/bench/pprofhook).
+// provider process writes its CPU and allocation profiles there (see internal/testing/bench/pprofhook).
 //
-//	go run ./internal/bench/cmd/bench -profile .bench/pprof -connectors 500 -tokens '' -runs 1
+//	go run ./internal/testing/bench/cmd/bench -profile .bench/pprof -connectors 500 -tokens '' -runs 1
 //	go tool pprof -top .bench/pprof/jira-cpu-*.pprof
 package main
 
@@ -13,7 +13,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/bench/pprofhook"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/bench/pprofhook"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/quietlog"
 )

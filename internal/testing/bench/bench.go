@@ -54,7 +54,7 @@ type Options struct {
 	// Label describes the run mode in the report (e.g. "quick").
 	Label string
 	// ProfileDir, when set, runs the jira kind with the pprof build of the provider
-	// (internal/bench/profprovider), which writes CPU and allocation profiles there.
+	// (internal/testing/bench/profprovider), which writes CPU and allocation profiles there.
 	ProfileDir string
 	// JiraSource, when set, is another checkout of the repository to build the provider from
 	// (for before/after comparisons); default Root.
@@ -137,7 +137,7 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	simBin := filepath.Join(binDir, "simulators")
 	jiraPkg := "."
 	if o.ProfileDir != "" {
-		jiraPkg = "./internal/bench/profprovider"
+		jiraPkg = "./internal/testing/bench/profprovider"
 		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
 			return nil, err
 		}
@@ -147,7 +147,7 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 		jiraRoot = o.JiraSource
 	}
 	for _, b := range []struct{ root, out, pkg string }{
-		{jiraRoot, jiraBin, jiraPkg}, {o.Root, noopBin, "./internal/bench/noopprovider"}, {o.Root, simBin, "./internal/cmd/simulators"},
+		{jiraRoot, jiraBin, jiraPkg}, {o.Root, noopBin, "./internal/testing/bench/noopprovider"}, {o.Root, simBin, "./internal/testing/cmd/simulators"},
 	} {
 		if err := goBuild(ctx, b.root, b.out, b.pkg); err != nil {
 			return nil, err

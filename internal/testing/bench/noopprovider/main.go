@@ -24,7 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/bench/pprofhook"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/bench/pprofhook"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/quietlog"
 )
 
