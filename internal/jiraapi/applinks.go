@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
@@ -226,6 +227,61 @@ func (c *Client) GetApplicationLink(ctx context.Context, admin BasicAuth, id str
 		return nil, err
 	}
 	return &out, nil
+}
+
+// ListApplicationLinks lists every application link in Jira.
+func (c *Client) ListApplicationLinks(ctx context.Context, admin BasicAuth) ([]ApplicationLink, error) {
+	const call = "list Jira application links"
+	var out []ApplicationLink
+	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
+		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: pathApplicationLinks, idempotent: true})
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			return adminStatusError(call, admin, res)
+		}
+		out = nil
+		if err := json.Unmarshal(res.Body, &out); err != nil {
+			return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a list of application links: %w", call, err)}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FindApplicationLinkByRPCURL returns the link whose rpcUrl is rpcURL (scheme and host compared
+// case-insensitively, trailing slashes ignored, as Jira refuses a second link to the same URL),
+// or nil when Jira has none.
+func (c *Client) FindApplicationLinkByRPCURL(ctx context.Context, admin BasicAuth, rpcURL string) (*ApplicationLink, error) {
+	links, err := c.ListApplicationLinks(ctx, admin)
+	if err != nil {
+		return nil, err
+	}
+	want := SameLinkURL(rpcURL)
+	for i := range links {
+		if SameLinkURL(links[i].RPCURL) == want {
+			return &links[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// SameLinkURL is the comparison form of an rpcUrl: scheme and host lower-cased, trailing
+// slashes dropped.
+func SameLinkURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return raw
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String()
 }
 
 // DeleteApplicationLink deletes an application link, which also removes its consumer and

@@ -38,7 +38,8 @@ const (
 	// [assumed]: the page is documented, no API is.
 	pathAccessTokens = "/plugins/servlet/oauth/users/access-tokens"
 
-	// pathApplicationLinks: PUT creates a link (201 + id; 409 on a duplicate rpcUrl);
+	// pathApplicationLinks: PUT creates a link (201 + id; 409 on a duplicate rpcUrl); GET lists
+	// every link (200 JSON array of links);
 	// GET/DELETE pathApplicationLinks + "/{id}" read (200|404) and delete (204|404) one.
 	// HTTP Basic as a Jira administrator, X-Atlassian-Token: no-check, JSON. [assumed].
 	pathApplicationLinks = "/rest/applinks/3.0/applicationlink"

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
 )
 
 const simCallback = "https://align.example.com/oauth/callback?connector=1"
@@ -314,4 +314,38 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+func TestSimListAndFindApplicationLinks(t *testing.T) {
+	e := newSimEnv(t, jirasim.Options{})
+	ctx := context.Background()
+	if l, err := e.client.FindApplicationLinkByRPCURL(ctx, testAdmin, "https://align.example.com"); err != nil || l != nil {
+		t.Fatalf("find in an empty Jira = %v, %v; want nil, nil", l, err)
+	}
+	made := e.register(t, "JiraAlignList")
+	other, err := e.client.CreateApplicationLink(ctx, testAdmin, ApplicationLink{
+		Name: "Other", RPCURL: "https://other.example.com/x", DisplayURL: "https://other.example.com/x",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.client.ListApplicationLinks(ctx, testAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].ID != made.ID || all[1].ID != other.ID {
+		t.Fatalf("list = %+v; want the two links, oldest first", all)
+	}
+	for _, u := range []string{"https://align.example.com", "HTTPS://ALIGN.example.com/", "https://align.example.com//"} {
+		got, err := e.client.FindApplicationLinkByRPCURL(ctx, testAdmin, u)
+		if err != nil || got == nil || got.ID != made.ID {
+			t.Fatalf("find %q = %+v, %v; want link %s", u, got, err, made.ID)
+		}
+	}
+	if got, err := e.client.FindApplicationLinkByRPCURL(ctx, testAdmin, "https://other.example.com"); err != nil || got != nil {
+		t.Fatalf("find of a different path = %+v, %v; want none", got, err)
+	}
+	if _, err := e.client.ListApplicationLinks(ctx, BasicAuth{Username: adminName, Password: "wrong"}); err == nil || !strings.Contains(err.Error(), "jira_password") {
+		t.Fatalf("list with a bad password: %v; want the credentials error", err)
+	}
 }

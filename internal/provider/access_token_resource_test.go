@@ -13,10 +13,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 )
 
 const (

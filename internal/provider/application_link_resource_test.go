@@ -11,9 +11,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 )
 
 func linkConfig(t *testing.T, env *acctest.Env, consumerKey string, key int, description string) string {

@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 )
 
 const keyAddr = "jira_align_key_pair.test"

@@ -11,8 +11,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 )
 
 // tlsConfig is a basic connector (Jira Align) and an application link (Jira): one call to each

@@ -20,9 +20,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
+	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/alignsim"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/jirasim"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/simfault"
 )
 

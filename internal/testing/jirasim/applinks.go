@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"unicode"
 )
@@ -145,6 +146,22 @@ func normalizeLinkURL(raw string) string {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u.String()
+}
+
+// handleListLinks serves GET {jira}/rest/applinks/3.0/applicationlink: every link, oldest first.
+func (s *Server) handleListLinks(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ls := make([]*link, 0, len(s.links))
+	for _, l := range s.links {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].seq < ls[j].seq })
+	out := make([]linkJSON, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, l.toJSON())
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleGetLink serves GET {jira}/rest/applinks/3.0/applicationlink/{id}.

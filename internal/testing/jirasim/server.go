@@ -244,7 +244,10 @@ func (s *Server) routes() http.Handler {
 		{pathAccessToken, map[string]http.HandlerFunc{http.MethodPost: s.handleAccessToken}},
 		{pathRevoke, map[string]http.HandlerFunc{http.MethodPost: s.handleRevoke}},
 		{pathMyself, map[string]http.HandlerFunc{http.MethodGet: s.handleMyself}},
-		{pathLinks, map[string]http.HandlerFunc{http.MethodPut: s.admin(s.handleCreateLink)}},
+		{pathLinks, map[string]http.HandlerFunc{
+			http.MethodPut: s.admin(s.handleCreateLink),
+			http.MethodGet: s.admin(s.handleListLinks),
+		}},
 		{pathLink, map[string]http.HandlerFunc{
 			http.MethodGet:    s.admin(s.handleGetLink),
 			http.MethodDelete: s.admin(s.handleDeleteLink),

@@ -24,8 +24,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/bench/pprofhook"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/quietlog"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/bench/pprofhook"
 )
 
 func main() {

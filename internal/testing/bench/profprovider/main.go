@@ -13,9 +13,9 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/bench/pprofhook"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/quietlog"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/bench/pprofhook"
 )
 
 func main() {
