@@ -9,6 +9,7 @@ export GOBIN="$BIN"
 export GOFLAGS=-buildvcs=false
 
 TERRAFORM_VERSION=1.5.7
+TERRAFORM_NEW_VERSION=1.16.4
 TOFU_VERSION=1.12.6
 GOLANGCI_VERSION=v2.15.0
 TFPLUGINDOCS_VERSION=v0.25.0
@@ -16,6 +17,7 @@ TFPLUGINDOCS_VERSION=v0.25.0
 want() { # want <tool> -> 0 when the tool must be built
   case "$1" in
     terraform) [ -x "$BIN/terraform" ] && "$BIN/terraform" version 2>/dev/null | head -1 | grep -q "v$TERRAFORM_VERSION" && return 1 ;;
+    terraform-new) [ -x "$BIN/terraform-$TERRAFORM_NEW_VERSION" ] && "$BIN/terraform-$TERRAFORM_NEW_VERSION" version 2>/dev/null | head -1 | grep -qx "Terraform v$TERRAFORM_NEW_VERSION" && return 1 ;;
     tofu) [ -x "$BIN/tofu" ] && TF_CLI_CONFIG_FILE=/dev/null "$BIN/tofu" version 2>/dev/null | head -1 | grep -qx "OpenTofu v$TOFU_VERSION" && return 1 ;;
     golangci-lint) [ -x "$BIN/golangci-lint" ] && "$BIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_VERSION#v}" && return 1 ;;
     tfplugindocs) [ -x "$BIN/tfplugindocs" ] && [ -f "$BIN/.tfplugindocs-$TFPLUGINDOCS_VERSION" ] && return 1 ;;
@@ -24,7 +26,7 @@ want() { # want <tool> -> 0 when the tool must be built
 }
 
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(terraform tofu golangci-lint tfplugindocs)
+[ ${#tools[@]} -gt 0 ] || tools=(terraform terraform-new tofu golangci-lint tfplugindocs)
 
 for t in "${tools[@]}"; do
   want "$t" || { echo "install-tools: $t already at pinned version"; continue; }
@@ -32,6 +34,19 @@ for t in "${tools[@]}"; do
   case "$t" in
     terraform)
       go install "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" ;;
+    terraform-new)
+      # Terraform 1.16's go.mod requires and replaces nested modules under internal/ that the
+      # module zip does not carry, so `go install mod@ver` refuses it. Build from a copy of the
+      # module with those lines and the remote-state backends (which live in those nested
+      # modules) removed; the local backend, providers and every command stay as released.
+      dir=$(go mod download -json "github.com/hashicorp/terraform@v$TERRAFORM_NEW_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+      [ -n "$dir" ] || { echo "install-tools: could not download terraform $TERRAFORM_NEW_VERSION" >&2; exit 1; }
+      work=$(mktemp -d)
+      cp -r "$dir/." "$work/"
+      chmod -R u+w "$work"
+      (cd "$work" && python3 "$OLDPWD/internal/devtools/strip-terraform-backends.py" && \
+        go build -ldflags "-X github.com/hashicorp/terraform/version.dev=no" -o "$BIN/terraform-$TERRAFORM_NEW_VERSION" .)
+      rm -rf "$work" ;;
     tofu)
       # OpenTofu's go.mod carries a replace directive, so `go install mod@ver` refuses it.
       dir=$(go mod download -json "github.com/opentofu/opentofu@v$TOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
