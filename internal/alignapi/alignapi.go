@@ -1,5 +1,6 @@
-// Package alignapi is the client of the Jira Align connector API (CONTRACT §5), built on the
-// shared httpx layer. Every path and verb lives in endpoints.go.
+// Package alignapi is the client of the Jira Align connector API (docs/guides/http-calls.md,
+// "Jira Align connectors"), built on the shared httpx layer. Every path and verb lives in
+// endpoints.go.
 //
 // Reads, updates and deletes are idempotent and retried by httpx; a 2xx whose body cannot be
 // decoded (usually a truncated transfer) is retried too. Creating is not idempotent: after an

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Values of Connector.AuthType / ConnectorInput.AuthType and of JiraType (CONTRACT §5).
+// Values of Connector.AuthType / ConnectorInput.AuthType and of JiraType
+// (docs/guides/http-calls.md, "Jira Align connectors").
 const (
 	// AuthBasic authenticates Jira Align to Jira with a username and a password or API token.
 	AuthBasic = "basic"

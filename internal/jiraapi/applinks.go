@@ -16,7 +16,7 @@ import (
 // DefaultLinkType is the application type used when ApplicationLink.TypeID is empty.
 const DefaultLinkType = "generic"
 
-// ApplicationLink is a Jira application link (CONTRACT §4).
+// ApplicationLink is a Jira application link (docs/guides/http-calls.md, "Application links").
 type ApplicationLink struct {
 	ID         string `json:"id,omitempty"`
 	Name       string `json:"name"`
@@ -25,8 +25,9 @@ type ApplicationLink struct {
 	TypeID     string `json:"typeId"`
 }
 
-// Consumer is the incoming OAuth consumer of an application link (CONTRACT §4). PublicKey is a
-// PEM "PUBLIC KEY" block or bare base64 of the DER SubjectPublicKeyInfo; Jira returns the latter.
+// Consumer is the incoming OAuth consumer of an application link (docs/guides/http-calls.md,
+// "The link's incoming consumer"). PublicKey is a PEM "PUBLIC KEY" block or bare base64 of the
+// DER SubjectPublicKeyInfo; Jira returns the latter.
 type Consumer struct {
 	Key          string `json:"key"`
 	Name         string `json:"name"`
@@ -305,9 +306,10 @@ func (c *Client) PutConsumer(ctx context.Context, admin BasicAuth, linkID string
 	if cons.Key == "" || strings.TrimSpace(cons.PublicKey) == "" {
 		return fmt.Errorf("%s: consumer key and public key must not be empty", call)
 	}
-	// CONTRACT §4 takes the SubjectPublicKeyInfo (PEM or bare base64): a PKCS#1 "RSA PUBLIC KEY"
-	// block, which the provider accepts too, is sent re-encoded. A key that does not parse is
-	// sent as given, for Jira to refuse with its own message.
+	// Jira takes the SubjectPublicKeyInfo (PEM or bare base64; docs/guides/http-calls.md, "The
+	// link's incoming consumer"): a PKCS#1 "RSA PUBLIC KEY" block, which the provider accepts
+	// too, is sent re-encoded. A key that does not parse is sent as given, for Jira to refuse
+	// with its own message.
 	if pub, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
 		if spki, err := keyutil.PublicKeyPEM(pub); err == nil {
 			cons.PublicKey = spki

@@ -2,7 +2,7 @@
 // REST API that registers Jira Align as an OAuth consumer, the OAuth 1.0a (RSA-SHA1) three-legged
 // handshake that yields an access token, and the calls made with that token (who am I, revoke).
 //
-// The wire format is shared/CONTRACT.md §1–4; endpoints.go lists every call, marked
+// The wire format is described in docs/guides/http-calls.md; endpoints.go lists every call, marked
 // [documented] or [assumed]. All traffic goes through the shared httpx layer (TLS, timeouts,
 // retries). OAuth signing uses github.com/dghubble/oauth1 with an RSA-SHA1 signer.
 //

@@ -2,7 +2,7 @@ package jiraapi
 
 // This file lists every HTTP call the package makes to Jira, so that a reader (or someone
 // adapting the client to a real deployment) finds the whole wire surface in one place. Each entry
-// is marked as in shared/CONTRACT.md:
+// is marked as in docs/guides/http-calls.md:
 //
 //   - [documented]: public Atlassian documentation or RFC 5849 defines it.
 //   - [assumed]: no public API exists; the contract defines it, and a real Jira may differ.

@@ -13,7 +13,8 @@ import (
 	"unicode/utf8"
 )
 
-// OAuth problems named by CONTRACT §1 (RFC 5849 problem reporting extension).
+// OAuth problems named by docs/guides/http-calls.md, "OAuth 1.0a signing" (RFC 5849 problem
+// reporting extension).
 const (
 	ProblemConsumerKeyUnknown      = "consumer_key_unknown"
 	ProblemSignatureInvalid        = "signature_invalid"

@@ -82,10 +82,11 @@ func (e *unconfirmedError) Unwrap() error { return e.err }
 func (e *restartError) Error() string { return e.err.Error() }
 func (e *restartError) Unwrap() error { return e.err }
 
-// Handshake runs the OAuth 1.0a three-legged handshake (CONTRACT §2) for consumer and returns
-// the access token: a request token (with oauth_callback callbackURL), its approval by approver
-// over HTTP Basic (the verifier is read from the 302 Location; the redirect is never followed),
-// and the exchange of request token and verifier for an access token.
+// Handshake runs the OAuth 1.0a three-legged handshake (docs/guides/http-calls.md, "The
+// three-legged handshake") for consumer and returns the access token: a request token (with
+// oauth_callback callbackURL), its approval by approver over HTTP Basic (the verifier is read
+// from the 302 Location; the redirect is never followed), and the exchange of request token and
+// verifier for an access token.
 //
 // Retries: the request-token call is retried on transient failures, each time freshly signed.
 // The approval is retried by httpx only when Jira certainly did not act on it (429, 503,
@@ -177,7 +178,8 @@ func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver
 
 // UnconfirmedAdvice tells the user that n access-token exchanges for consumer, approved by
 // approver, the first sent at `at`, failed after their request may have reached Jira, and where
-// to revoke a token Jira may have issued. [assumed]: the page is the one CONTRACT §3 names.
+// to revoke a token Jira may have issued. [assumed]: the page is the one docs/guides/http-calls.md
+// names ("Revoke").
 func (c *Client) UnconfirmedAdvice(n int, at time.Time, consumer, approver string) string {
 	exchanges := "An OAuth access-token exchange"
 	if n > 1 {

@@ -218,9 +218,10 @@ func (c *Client) Myself(ctx context.Context, consumer OAuthConsumer, token, toke
 	return &user, nil
 }
 
-// Revoke revokes an access token, signed with that token (CONTRACT §3). A token Jira reports as
-// already gone (token_rejected, token_expired, or consumer_key_unknown once its application link
-// is deleted) is success. Transient failures are retried, each attempt signed anew.
+// Revoke revokes an access token, signed with that token (docs/guides/http-calls.md, "Revoke").
+// A token Jira reports as already gone (token_rejected, token_expired, or consumer_key_unknown
+// once its application link is deleted) is success. Transient failures are retried, each attempt
+// signed anew.
 func (c *Client) Revoke(ctx context.Context, consumer OAuthConsumer, token, tokenSecret string) error {
 	const call = "revoke Jira OAuth access token"
 	if err := validateToken(consumer, token); err != nil {

@@ -137,7 +137,8 @@ func TestSimFullFlow(t *testing.T) {
 }
 
 // A public key given as a PKCS#1 "RSA PUBLIC KEY" block, which the provider accepts, goes to Jira
-// as the SubjectPublicKeyInfo that CONTRACT §4 names (the simulator refuses PKCS#1), and the
+// as the SubjectPublicKeyInfo that docs/guides/http-calls.md names ("The link's incoming consumer";
+// the simulator refuses PKCS#1), and the
 // consumer signs with its private half.
 func TestSimConsumerPKCS1PublicKey(t *testing.T) {
 	e := newSimEnv(t, jirasim.Options{})

@@ -1,3 +1,15 @@
+terraform {
+  required_providers {
+    jira = {
+      source = "jira-align-tf/jira"
+    }
+  }
+}
+
+# Jira Align settings from the environment (JIRA_ALIGN_URL, JIRA_ALIGN_API_TOKEN), and for the
+# OAuth 1.0a connector a Jira administrator (JIRA_URL, JIRA_USERNAME, JIRA_PASSWORD).
+provider "jira" {}
+
 # Basic auth: a Jira service account and its password or API token.
 resource "jira_align_connector" "basic" {
   name      = "jira-cloud"
@@ -25,7 +37,7 @@ resource "jira_align_connector" "basic_wo" {
 # OAuth 1.0a: key pair, application link and access token, all managed by Terraform.
 resource "jira_align_connector" "oauth" {
   name      = "jira-data-center"
-  jira_url  = "https://jira.example.com"
+  jira_url  = jira_align_access_token.align.jira_url
   jira_type = "data_center"
   oauth1 = {
     consumer_key            = jira_application_link.align.consumer.consumer_key
@@ -39,4 +51,40 @@ resource "jira_align_connector" "oauth" {
 variable "jira_api_token" {
   type      = string
   sensitive = true
+}
+
+# What the OAuth 1.0a connector uses: a key pair, an application link whose incoming consumer
+# holds the public key, and an access token approved by the service account.
+provider "jira" {
+  alias         = "service"
+  jira_username = "svc-align"
+  jira_password = var.jira_service_password
+}
+
+variable "jira_service_password" {
+  type      = string
+  sensitive = true
+}
+
+resource "jira_align_key_pair" "align" {
+  rsa_bits = 3072
+}
+
+resource "jira_application_link" "align" {
+  name    = "Jira Align"
+  rpc_url = "https://example.jiraalign.com"
+  consumer = {
+    consumer_key   = "JiraAlignProd"
+    public_key_pem = jira_align_key_pair.align.public_key_pem
+  }
+}
+
+resource "jira_align_access_token" "align" {
+  provider        = jira.service
+  consumer_key    = jira_application_link.align.consumer.consumer_key
+  private_key_pem = jira_align_key_pair.align.private_key_pem
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }

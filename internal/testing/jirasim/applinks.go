@@ -25,9 +25,9 @@ var (
 	errKeyConflict  = errors.New("consumer key is already used by another application link")
 )
 
-// admin wraps an application-link handler with CONTRACT §4's checks: HTTP
-// Basic as a Jira administrator (401, 403) and X-Atlassian-Token: no-check
-// (403).
+// admin wraps an application-link handler with the checks of
+// docs/guides/http-calls.md ("Application links"): HTTP Basic as a Jira
+// administrator (401, 403) and X-Atlassian-Token: no-check (403).
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := s.basicAuth(w, r, true); !ok {

@@ -9,7 +9,7 @@ import (
 )
 
 // handleRequestToken serves POST {jira}/plugins/servlet/oauth/request-token
-// (CONTRACT §2.1).
+// (docs/guides/http-calls.md, "Request token").
 func (s *Server) handleRequestToken(w http.ResponseWriter, r *http.Request) {
 	call, ok := s.authenticateOAuth(w, r, kindRequestToken)
 	if !ok {
@@ -49,7 +49,7 @@ func validCallback(cb string) bool {
 }
 
 // handleAuthorize serves POST {jira}/plugins/servlet/oauth/authorize
-// (CONTRACT §2.2): a Jira user approves or denies a request token.
+// (docs/guides/http-calls.md, "Approval"): a Jira user approves or denies a request token.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.basicAuth(w, r, false)
 	if !ok {
@@ -143,8 +143,8 @@ func appendQuery(rawURL, extra string) string {
 }
 
 // handleAccessToken serves POST {jira}/plugins/servlet/oauth/access-token
-// (CONTRACT §2.3): exchanges an approved request token and its verifier for
-// an access token.
+// (docs/guides/http-calls.md, "Access token"): exchanges an approved request
+// token and its verifier for an access token.
 func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	call, ok := s.authenticateOAuth(w, r, kindAccessToken)
 	if !ok {

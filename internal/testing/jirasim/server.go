@@ -1,5 +1,5 @@
 // Package jirasim simulates the Jira Server/Data Center peer of the wire
-// contract (shared/CONTRACT.md §1–4): OAuth 1.0a RSA-SHA1 request
+// calls of docs/guides/http-calls.md: OAuth 1.0a RSA-SHA1 request
 // verification, the three-legged handshake, the "who am I" and revoke calls,
 // and the application-link REST API through which OAuth consumers are
 // registered. It accepts what the contract allows and rejects everything
