@@ -6,8 +6,9 @@
 // ambiguous failure the client looks the name up before it posts again, so a retry never creates
 // a duplicate connector.
 //
-// No error and no log line ever holds a secret: the API token and the secrets of a request are
-// scrubbed from whatever the server echoes, and ConnectorInput prints redacted.
+// No error and no log line ever holds a secret: the operation's secret set (package redact), the
+// API token and the secrets of a request are removed from whatever the server echoes, and
+// ConnectorInput prints redacted.
 package alignapi
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // Client calls the Jira Align connector API. It is safe for concurrent use.
@@ -80,7 +82,7 @@ func (e *decodeError) Unwrap() error { return e.err }
 // do sends ep once through httpx (which retries transient failures). A non-2xx status becomes an
 // *APIError; a 2xx is handed to decode (nil: body ignored), whose failure is a *decodeError.
 // Errors of httpx (among them *httpx.AmbiguousError for POST) are returned as they are.
-func (c *Client) do(ctx context.Context, ep endpoint, body []byte, s *scrubber, decode func([]byte) error) error {
+func (c *Client) do(ctx context.Context, ep endpoint, body []byte, s *redact.Set, decode func([]byte) error) error {
 	req := httpx.Request{
 		Method:     ep.method,
 		URL:        c.base + ep.path,
@@ -111,7 +113,7 @@ func (c *Client) do(ctx context.Context, ep endpoint, body []byte, s *scrubber, 
 
 // call is do for idempotent endpoints, with decoding failures of a 2xx retried as transient
 // (a truncated transfer) within the httpx retry budget.
-func (c *Client) call(ctx context.Context, ep endpoint, body []byte, s *scrubber, decode func([]byte) error) error {
+func (c *Client) call(ctx context.Context, ep endpoint, body []byte, s *redact.Set, decode func([]byte) error) error {
 	return c.hc.Retry(ctx, ep.call, func(ctx context.Context, _ int) error {
 		err := c.do(ctx, ep, body, s, decode)
 		var de *decodeError
@@ -139,12 +141,13 @@ func logFields(ep endpoint, status int) map[string]any {
 
 func retryAfter(h http.Header) time.Duration { return httpx.RetryAfter(h, time.Now()) }
 
-func (c *Client) scrub(in *ConnectorInput) *scrubber {
-	secrets := []string{c.token}
+// secrets is the operation's secret set (from ctx) plus the API token and the secrets of in.
+func (c *Client) secrets(ctx context.Context, in *ConnectorInput) *redact.Set {
+	s := redact.FromContext(ctx).With(c.token)
 	if in != nil {
-		secrets = append(secrets, in.secrets()...)
+		s = s.With(in.secrets()...)
 	}
-	return newScrubber(secrets...)
+	return s
 }
 
 func encodeInput(in ConnectorInput) ([]byte, error) {

@@ -21,7 +21,7 @@ const maxPages = 10000
 func (c *Client) ListConnectors(ctx context.Context, name string) ([]Connector, error) {
 	all := []Connector{}
 	seen := map[int]bool{}
-	s := c.scrub(nil)
+	s := c.secrets(ctx, nil)
 	for page, skip := 0, 0; ; page++ {
 		if page == maxPages {
 			return nil, fmt.Errorf("%s: more than %d pages; the server does not seem to honour $skip", callList, maxPages)
@@ -84,7 +84,7 @@ func (c *Client) GetConnector(ctx context.Context, id int) (*Connector, error) {
 		return nil, err
 	}
 	var out *Connector
-	if err := c.call(ctx, getConnectorEndpoint(id), nil, c.scrub(nil), decodeInto(&out)); err != nil {
+	if err := c.call(ctx, getConnectorEndpoint(id), nil, c.secrets(ctx, nil), decodeInto(&out)); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -100,7 +100,7 @@ func (c *Client) UpdateConnector(ctx context.Context, id int, in ConnectorInput)
 	if err != nil {
 		return nil, err
 	}
-	s := c.scrub(&in)
+	s := c.secrets(ctx, &in)
 	var out *Connector
 	if err := c.call(ctx, updateConnectorEndpoint(id), body, s, decodeInto(&out)); err != nil {
 		c.explainConflict(ctx, err, in.Name, id)
@@ -114,7 +114,7 @@ func (c *Client) DeleteConnector(ctx context.Context, id int) error {
 	if err := checkID(callDelete, id); err != nil {
 		return err
 	}
-	err := c.call(ctx, deleteConnectorEndpoint(id), nil, c.scrub(nil), nil)
+	err := c.call(ctx, deleteConnectorEndpoint(id), nil, c.secrets(ctx, nil), nil)
 	if IsNotFound(err) {
 		return nil
 	}
@@ -132,7 +132,7 @@ func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Conne
 	if err != nil {
 		return nil, err
 	}
-	s := c.scrub(&in)
+	s := c.secrets(ctx, &in)
 	ep := createConnectorEndpoint()
 	var (
 		out       *Connector
@@ -178,7 +178,7 @@ func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Conne
 			return httpx.Permanent(&APIError{
 				Call:       callCreate,
 				StatusCode: http.StatusConflict,
-				Message:    fmt.Sprintf("connector %d already has the name %q with other settings", found.ID, s.clean(found.Name, maxMessageRunes)),
+				Message:    fmt.Sprintf("connector %d already has the name %q with other settings", found.ID, s.Clean(found.Name, maxMessageRunes)),
 				conflictID: found.ID,
 			})
 		}
