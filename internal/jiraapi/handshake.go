@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 const (
@@ -57,7 +58,7 @@ type AccessToken struct {
 // String describes the token without its secrets.
 func (t AccessToken) String() string {
 	return fmt.Sprintf("AccessToken{Token:%s, Secret:%s, SessionHandle:%s, ExpiresAt:%s, AuthorizationExpiresAt:%s}",
-		redactedMark(t.Token), redactedMark(t.Secret), redactedMark(t.SessionHandle),
+		redact.Field(t.Token), redact.Field(t.Secret), redact.Field(t.SessionHandle),
 		t.ExpiresAt.Format(time.RFC3339), t.AuthorizationExpiresAt.Format(time.RFC3339))
 }
 
@@ -236,7 +237,7 @@ func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callb
 				// token).
 				return httpx.Transient(fmt.Errorf("%s: %w", call, err), 0)
 			}
-			if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body); oe != nil {
+			if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx)); oe != nil {
 				if oe.Problem == ProblemNonceUsed && !nonceRetried {
 					continue
 				}
@@ -266,6 +267,7 @@ func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callb
 // approve has the approving user allow the request token (step 2) and returns the verifier.
 func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, reqToken string) (string, error) {
 	const call = callApproval
+	s := redact.FromContext(ctx).With(reqToken)
 	h := http.Header{}
 	h.Set("Authorization", approver.header())
 	h.Set(headerXSRF, xsrfNoCheck)
@@ -293,9 +295,9 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 	}
 	switch {
 	case res.StatusCode >= 300 && res.StatusCode < 400:
-		return verifierFromRedirect(consumer, approver, reqToken, res)
+		return verifierFromRedirect(consumer, approver, reqToken, res, s)
 	case res.StatusCode == http.StatusUnauthorized:
-		oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken)
+		oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, s)
 		switch oe.Problem {
 		case "":
 			return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
@@ -311,7 +313,7 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 		}
 		return "", oe
 	case res.StatusCode == http.StatusForbidden:
-		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken); oe != nil {
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, s); oe != nil {
 			oe.approver = approver.Username
 			return "", oe
 		}
@@ -332,7 +334,7 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 
 // verifierFromRedirect reads oauth_verifier (or oauth_problem) from the approval redirect's
 // Location. No part of the Location (it carries the request token and verifier) reaches an error.
-func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken string, res *httpx.Response) (string, error) {
+func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken string, res *httpx.Response, s *redact.Set) (string, error) {
 	const call = callApproval
 	loc := res.Header.Get("Location")
 	if loc == "" {
@@ -345,7 +347,7 @@ func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken s
 	q := u.Query()
 	if p := sanitizeProblem(q.Get(paramProblem)); p != "" {
 		oe := &OAuthError{Call: call, StatusCode: res.StatusCode, Problem: p, Consumer: consumer.Key,
-			Advice: scrub(sanitizeText(q.Get(paramProblemAdvice)), reqToken)}
+			Advice: s.Clean(q.Get(paramProblemAdvice), maxAdviceRunes)}
 		if p == ProblemPermissionDenied {
 			oe.approver = approver.Username
 		}
@@ -386,7 +388,7 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 			// and count the exchange so that the user is told.
 			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err), unconfirmed: true}
 		}
-		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken, reqSecret, verifier); oe != nil {
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(reqToken, reqSecret, verifier)); oe != nil {
 			switch oe.Problem {
 			case ProblemNonceUsed, ProblemTokenExpired:
 				return nil, &restartError{err: oe}
@@ -453,7 +455,7 @@ func lifetime(vals url.Values, name string) (d time.Duration, ok bool, err error
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, false, fmt.Errorf("invalid %s (%q) from Jira: expected a positive number of seconds", name, sanitizeText(truncate(raw, 32)))
+		return 0, false, fmt.Errorf("invalid %s (%q) from Jira: expected a positive number of seconds", name, redact.Printable(truncate(raw, 32), maxAdviceRunes))
 	}
 	if n >= int64(maxLifetime/time.Second) {
 		return maxLifetime, true, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/dghubble/oauth1"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // maxRecordedBody bounds the response body the recorder keeps (OAuth answers are tiny).
@@ -31,7 +32,7 @@ type OAuthConsumer struct {
 func (o OAuthConsumer) String() string {
 	key := "<nil>"
 	if o.PrivateKey != nil {
-		key = "<redacted>"
+		key = redact.Hidden
 	}
 	return fmt.Sprintf("OAuthConsumer{Key:%q, PrivateKey:%s}", o.Key, key)
 }
@@ -143,8 +144,8 @@ func (c *Client) signedTransport(ctx context.Context, consumer OAuthConsumer, to
 }
 
 // oauthProblem returns the OAuthError an answer carries: any 400/401/403 naming an oauth_problem,
-// or a bare 401. Jira's advice is sanitized and scrubbed of the given secrets. nil otherwise.
-func oauthProblem(call, consumerKey string, status int, h http.Header, body []byte, secrets ...string) *OAuthError {
+// or a bare 401. Jira's advice is sanitized and cleaned of the secrets of s. nil otherwise.
+func oauthProblem(call, consumerKey string, status int, h http.Header, body []byte, s *redact.Set) *OAuthError {
 	problem, advice := ParseOAuthProblem(h, body)
 	switch {
 	case problem != "" && (status == http.StatusUnauthorized || status == http.StatusBadRequest || status == http.StatusForbidden):
@@ -152,7 +153,7 @@ func oauthProblem(call, consumerKey string, status int, h http.Header, body []by
 	default:
 		return nil
 	}
-	return &OAuthError{Call: call, StatusCode: status, Problem: problem, Advice: scrub(advice, secrets...), Consumer: consumerKey}
+	return &OAuthError{Call: call, StatusCode: status, Problem: problem, Advice: s.Clean(advice, maxAdviceRunes), Consumer: consumerKey}
 }
 
 // signedDo sends one OAuth-signed call with an access token through httpx (re-signed on every
@@ -207,7 +208,7 @@ func (c *Client) Myself(ctx context.Context, consumer OAuthConsumer, token, toke
 			}
 			return nil
 		}
-		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, token, tokenSecret); oe != nil {
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(token, tokenSecret)); oe != nil {
 			return oe
 		}
 		return unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
@@ -240,7 +241,7 @@ func (c *Client) Revoke(ctx context.Context, consumer OAuthConsumer, token, toke
 	case http.StatusNoContent, http.StatusOK:
 		return nil
 	}
-	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, token, tokenSecret); oe != nil {
+	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(token, tokenSecret)); oe != nil {
 		if IsTokenGone(oe) {
 			debug(ctx, "access token already gone", map[string]any{"call": call, "consumer_key": consumer.Key, "problem": oe.Problem})
 			return nil
