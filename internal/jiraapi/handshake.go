@@ -33,10 +33,6 @@ const (
 	callAccessToken  = "OAuth access token"
 )
 
-// testHookAccessTokenReceived, when set by a test, runs right after Jira issued the access token
-// (to cancel the context at that exact point).
-var testHookAccessTokenReceived func()
-
 // AccessToken is the result of a handshake. Its String and GoString methods redact Token and
 // Secret.
 type AccessToken struct {
@@ -411,9 +407,6 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 	}
 
 	tok := &AccessToken{Token: at, Secret: as}
-	if testHookAccessTokenReceived != nil {
-		testHookAccessTokenReceived()
-	}
 	if ctx.Err() != nil {
 		return nil, c.revokeOrphan(ctx, consumer, tok, ctxError(ctx, call))
 	}
