@@ -44,6 +44,8 @@ type adminCall struct {
 	path       string
 	body       any
 	idempotent bool
+	// decode reads a 200 answer; its failure (a garbled body) makes httpx read it again.
+	decode func(body []byte) error
 }
 
 func (c *Client) adminDo(ctx context.Context, admin BasicAuth, a adminCall) (*httpx.Response, error) {
@@ -62,10 +64,14 @@ func (c *Client) adminDo(ctx context.Context, admin BasicAuth, a adminCall) (*ht
 		}
 		h.Set("Content-Type", contentTypeJSON)
 	}
-	res, err := c.hc.Do(ctx, httpx.Request{
+	req := httpx.Request{
 		Method: a.method, URL: c.url(a.path), Header: h, Body: body,
 		Idempotent: a.idempotent, Describe: a.call,
-	})
+	}
+	if a.decode != nil {
+		req.Decode = decodeOK(a.decode)
+	}
+	res, err := c.hc.Do(ctx, req)
 	if err != nil {
 		var amb *httpx.AmbiguousError
 		if errors.As(err, &amb) {
@@ -174,27 +180,15 @@ func linkIDUnknown(rpcURL string) string {
 		"Administration > Applications > Application links, then import it (terraform import jira_application_link.<name> <id>) or delete it", rpcURL)
 }
 
-// decodeError is a 2xx answer whose body could not be decoded: usually a transfer cut short or
-// mangled on the way. Idempotent reads try again (readRetrying).
-type decodeError struct{ err error }
-
-func (e *decodeError) Error() string { return e.err.Error() }
-func (e *decodeError) Unwrap() error { return e.err }
-
-// readRetrying runs an idempotent read; a *decodeError is tried again within the retry budget,
-// any other failure is final.
-func (c *Client) readRetrying(ctx context.Context, call string, read func(ctx context.Context) error) error {
-	return c.hc.Retry(ctx, call, func(ctx context.Context, _ int) error {
-		err := read(ctx)
-		var de *decodeError
-		switch {
-		case err == nil:
+// decodeOK adapts a decoder of 200 bodies to httpx.Request.Decode; other 2xx statuses are left
+// to the caller.
+func decodeOK(decode func(body []byte) error) func(*httpx.Response) error {
+	return func(res *httpx.Response) error {
+		if res.StatusCode != http.StatusOK {
 			return nil
-		case errors.As(err, &de) && ctx.Err() == nil:
-			return httpx.Transient(err, 0)
 		}
-		return httpx.Permanent(err)
-	})
+		return decode(res.Body)
+	}
 }
 
 // GetApplicationLink reads one application link. A missing link is an error for which
@@ -205,51 +199,46 @@ func (c *Client) GetApplicationLink(ctx context.Context, admin BasicAuth, id str
 		return nil, fmt.Errorf("%s: empty application link id", call)
 	}
 	var out ApplicationLink
-	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
-		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: linkPath(id), idempotent: true})
-		if err != nil {
-			return err
-		}
-		switch res.StatusCode {
-		case http.StatusOK:
-			if err := json.Unmarshal(res.Body, &out); err != nil {
-				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)}
-			}
-			if out.ID == "" {
-				out.ID = id
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: linkPath(id), idempotent: true,
+		decode: func(body []byte) error {
+			out = ApplicationLink{}
+			if err := json.Unmarshal(body, &out); err != nil {
+				return fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)
 			}
 			return nil
-		case http.StatusNotFound:
-			return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q does not exist in Jira", id)}
-		}
-		return adminStatusError(call, admin, res)
-	})
+		}})
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	switch res.StatusCode {
+	case http.StatusOK:
+		if out.ID == "" {
+			out.ID = id
+		}
+		return &out, nil
+	case http.StatusNotFound:
+		return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q does not exist in Jira", id)}
+	}
+	return nil, adminStatusError(call, admin, res)
 }
 
 // ListApplicationLinks lists every application link in Jira.
 func (c *Client) ListApplicationLinks(ctx context.Context, admin BasicAuth) ([]ApplicationLink, error) {
 	const call = "list Jira application links"
 	var out []ApplicationLink
-	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
-		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: pathApplicationLinks, idempotent: true})
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusOK {
-			return adminStatusError(call, admin, res)
-		}
-		out = nil
-		if err := json.Unmarshal(res.Body, &out); err != nil {
-			return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a list of application links: %w", call, err)}
-		}
-		return nil
-	})
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: pathApplicationLinks, idempotent: true,
+		decode: func(body []byte) error {
+			out = nil
+			if err := json.Unmarshal(body, &out); err != nil {
+				return fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a list of application links: %w", call, err)
+			}
+			return nil
+		}})
 	if err != nil {
 		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, adminStatusError(call, admin, res)
 	}
 	return out, nil
 }
@@ -341,26 +330,24 @@ func (c *Client) GetConsumer(ctx context.Context, admin BasicAuth, linkID string
 		return nil, fmt.Errorf("%s: empty application link id", call)
 	}
 	var out Consumer
-	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
-		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: consumerPath(linkID), idempotent: true})
-		if err != nil {
-			return err
-		}
-		switch res.StatusCode {
-		case http.StatusOK:
-			if err := json.Unmarshal(res.Body, &out); err != nil {
-				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %w", call, err)}
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: consumerPath(linkID), idempotent: true,
+		decode: func(body []byte) error {
+			out = Consumer{}
+			if err := json.Unmarshal(body, &out); err != nil {
+				return fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %w", call, err)
 			}
 			return nil
-		case http.StatusNotFound:
-			return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q has no incoming OAuth consumer (or does not exist)", linkID)}
-		}
-		return adminStatusError(call, admin, res)
-	})
+		}})
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	switch res.StatusCode {
+	case http.StatusOK:
+		return &out, nil
+	case http.StatusNotFound:
+		return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q has no incoming OAuth consumer (or does not exist)", linkID)}
+	}
+	return nil, adminStatusError(call, admin, res)
 }
 
 // DeleteConsumer removes the incoming OAuth consumer of application link linkID, which

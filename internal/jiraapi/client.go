@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // Client talks to one Jira instance. It is safe for concurrent use.
@@ -71,18 +72,11 @@ type BasicAuth struct{ Username, Password string }
 
 // String returns the username with the password redacted.
 func (b BasicAuth) String() string {
-	return fmt.Sprintf("BasicAuth{Username:%q, Password:%s}", b.Username, redactedMark(b.Password))
+	return fmt.Sprintf("BasicAuth{Username:%q, Password:%s}", b.Username, redact.Field(b.Password))
 }
 
 // GoString is String, so %#v redacts too.
 func (b BasicAuth) GoString() string { return b.String() }
-
-func redactedMark(s string) string {
-	if s == "" {
-		return "<empty>"
-	}
-	return "<redacted>"
-}
 
 func (b BasicAuth) header() string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(b.Username+":"+b.Password))

@@ -9,8 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // OAuth problems named by docs/guides/http-calls.md, "OAuth 1.0a signing" (RFC 5849 problem
@@ -178,7 +178,7 @@ func ParseOAuthProblem(h http.Header, body []byte) (problem, advice string) {
 			advice = vals.Get(paramProblemAdvice)
 		}
 	}
-	return sanitizeProblem(problem), sanitizeText(advice)
+	return sanitizeProblem(problem), redact.Printable(advice, maxAdviceRunes)
 }
 
 // parseOAuthChallenge returns the auth-params of an "OAuth" challenge, or nil when v is another
@@ -258,34 +258,6 @@ func sanitizeProblem(p string) string {
 	return b.String()
 }
 
-// sanitizeText makes peer-supplied free text safe to show: valid UTF-8, control and format
-// characters (including bidi overrides) replaced by spaces, whitespace collapsed, at most
-// maxAdviceRunes runes.
-func sanitizeText(s string) string {
-	if s == "" {
-		return ""
-	}
-	fields := strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), func(r rune) bool {
-		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r)
-	})
-	out := strings.Join(fields, " ")
-	if utf8.RuneCountInString(out) > maxAdviceRunes {
-		out = string([]rune(out)[:maxAdviceRunes]) + "…"
-	}
-	return out
-}
-
-// scrub removes every occurrence of the given secret values from s (defence in depth: a peer
-// should never echo a token in its advice, but if it does the value must not reach a log).
-func scrub(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "<redacted>")
-		}
-	}
-	return s
-}
-
 // jiraMessage extracts a human message from a Jira JSON error body ({"message":…},
 // {"errorMessages":[…]}, {"errors":[{"message":…}]} or {"errors":{"field":"…"}}), or a short
 // plain-text body; sanitized and capped. "" when nothing usable is found.
@@ -327,10 +299,10 @@ func jiraMessage(header http.Header, body []byte) string {
 				}
 			}
 		}
-		return sanitizeText(strings.Join(parts, "; "))
+		return redact.Printable(strings.Join(parts, "; "), maxAdviceRunes)
 	}
 	if strings.HasPrefix(header.Get("Content-Type"), "text/plain") {
-		return sanitizeText(string(body))
+		return redact.Printable(string(body), maxAdviceRunes)
 	}
 	return ""
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -18,11 +17,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
 
@@ -122,7 +121,7 @@ type clients struct {
 	jiraErr  string
 	jiraURL  string
 	jiraUser jiraapi.BasicAuth
-	// secrets are the configured credentials, masked in every log line.
+	// secrets are the configured credentials, in every operation's secret set (logContext).
 	secrets []string
 	// now is the clock used for expiry decisions (tests may replace it).
 	now func() time.Time
@@ -243,19 +242,9 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c.secrets = secretStrings(alignToken, c.jiraUser.Password)
+	c.secrets = []string{alignToken, c.jiraUser.Password}
 	resp.DataSourceData = c
 	resp.ResourceData = c
-}
-
-func secretStrings(values ...string) []string {
-	var out []string
-	for _, v := range values {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func valueOrEnv(v types.String, env string) string {
@@ -293,19 +282,8 @@ func providerClients(data any, diags *diag.Diagnostics) *clients {
 	return c
 }
 
-// logContext returns ctx with every secret this call may handle masked in provider logs: the
-// configured credentials, the given extra values, PEM blocks and OAuth header values.
+// logContext returns ctx carrying the operation's secret set: the configured credentials and the
+// given extra values, masked in every log line and removed from the clients' error text.
 func (c *clients) logContext(ctx context.Context, extra ...string) context.Context {
-	secrets := secretStrings(append(append([]string(nil), extra...), c.secrets...)...)
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
-	ctx = tflog.MaskMessageStrings(ctx, secrets...)
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, sensitiveLogKeys...)
-	ctx = tflog.MaskAllFieldValuesRegexes(ctx, pemBlock, oauthHeaderValue)
-	return tflog.MaskMessageRegexes(ctx, pemBlock, oauthHeaderValue)
+	return redact.NewContext(ctx, redact.New(c.secrets...).With(extra...))
 }
-
-var (
-	sensitiveLogKeys = []string{"password", "token", "token_secret", "private_key_pem", "api_token", "authorization", "access_token", "access_token_secret", "oauth_verifier"}
-	pemBlock         = regexp.MustCompile(`-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----`)
-	oauthHeaderValue = regexp.MustCompile(`(oauth_(?:token|signature|verifier|token_secret)="?)[^",&\s]+`)
-)

@@ -149,10 +149,10 @@ func TestApplicationLinkAuth(t *testing.T) {
 	// Unknown paths and methods.
 	resp, b := f.admin(http.MethodPost, linksPath, body)
 	expectJSONError(t, resp, b, http.StatusMethodNotAllowed)
-	if resp.Header.Get("Allow") != "PUT" {
+	if resp.Header.Get("Allow") != "GET, PUT" {
 		t.Fatalf("Allow %q", resp.Header.Get("Allow"))
 	}
-	resp, b = f.admin(http.MethodGet, linksPath, nil)
+	resp, b = f.admin(http.MethodDelete, linksPath, nil)
 	expectJSONError(t, resp, b, http.StatusMethodNotAllowed)
 	resp, b = f.admin(http.MethodPut, linksPath+"/"+id, body)
 	expectJSONError(t, resp, b, http.StatusMethodNotAllowed)
