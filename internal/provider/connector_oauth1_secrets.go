@@ -36,10 +36,9 @@ const oauth1VersionAttr = "credentials_wo_version"
 
 func oauth1Path(attr string) path.Path { return path.Root("oauth1").AtName(attr) }
 
-// given and absent say for certain whether a configured value is given; an unknown value is
-// neither, and is checked at apply.
-func given(v types.String) bool  { return !v.IsNull() && !v.IsUnknown() }
-func absent(v types.String) bool { return v.IsNull() }
+// given reports whether a secret is configured. A value not known yet counts: it comes from
+// another resource's attribute (a key pair, a token), which is never null once known.
+func given(v types.String) bool { return !v.IsNull() }
 
 // configOAuth1 reads the configured oauth1 object, write-only values included; nil when it is
 // not set or not known yet.
@@ -66,14 +65,13 @@ func (r *connectorResource) ValidateConfig(ctx context.Context, req resource.Val
 		return
 	}
 	var plainGiven, woGiven []string
-	woMaybe := false
 	for _, s := range oauth1Secrets {
 		plain, wo := s.get(m)
 		switch {
 		case given(plain) && given(wo):
 			resp.Diagnostics.AddAttributeError(oauth1Path(s.wo), "Conflicting OAuth secret",
 				fmt.Sprintf("oauth1.%s: set either %s or %s, not both; the write-only %s keeps the value out of state.", s.wo, s.plain, s.wo, s.wo))
-		case absent(plain) && absent(wo):
+		case !given(plain) && !given(wo):
 			resp.Diagnostics.AddAttributeError(oauth1Path(s.plain), "Missing OAuth secret",
 				fmt.Sprintf("oauth1.%s: missing: set %s, or (Terraform/OpenTofu 1.11+) the write-only %s with %s.", s.plain, s.plain, s.wo, oauth1VersionAttr))
 		}
@@ -83,7 +81,6 @@ func (r *connectorResource) ValidateConfig(ctx context.Context, req resource.Val
 		if given(wo) {
 			woGiven = append(woGiven, s.wo)
 		}
-		woMaybe = woMaybe || !absent(wo)
 	}
 	if len(plainGiven) > 0 && len(woGiven) > 0 {
 		for _, p := range plainGiven {
@@ -94,12 +91,12 @@ func (r *connectorResource) ValidateConfig(ctx context.Context, req resource.Val
 		}
 	}
 	switch {
-	case len(woGiven) > 0 && absent(m.CredentialsWOVersion):
+	case len(woGiven) > 0 && !given(m.CredentialsWOVersion):
 		resp.Diagnostics.AddAttributeError(oauth1Path(oauth1VersionAttr), "Missing credentials_wo_version",
 			fmt.Sprintf("oauth1.%s: required with the write-only secrets: write-only values are not kept between runs, so a change of this "+
 				"string is what sends new ones. Use the token's id (jira_align_access_token.<name>.id), so a new token reaches the connector in the same apply.",
 				oauth1VersionAttr))
-	case !woMaybe && given(m.CredentialsWOVersion):
+	case len(woGiven) == 0 && given(m.CredentialsWOVersion):
 		resp.Diagnostics.AddAttributeError(oauth1Path(oauth1VersionAttr), "Unused credentials_wo_version",
 			fmt.Sprintf("oauth1.%s: only used with the write-only secrets (private_key_pem_wo, access_token_wo, access_token_secret_wo); "+
 				"remove it or give the secrets write-only.", oauth1VersionAttr))

@@ -371,6 +371,8 @@ func TestAccConnector_oauth1SecretsValidation(t *testing.T) {
 	key := acctest.HCLHeredoc(acctest.TestKeyPEM(t, 0))
 	conn := func(lines string) string {
 		return env.ProviderBlock() + fmt.Sprintf(`
+resource "jira_align_key_pair" "k" {}
+
 resource "jira_align_connector" "test" {
   name      = "v"
   jira_url  = "https://jira.example.com"
@@ -396,6 +398,10 @@ resource "jira_align_connector" "test" {
 		{"mixed", fmt.Sprintf("private_key_pem_wo = %s\n    access_token = \"t\"\n    access_token_secret_wo = \"s\"\n    credentials_wo_version = \"1\"", key),
 			`oauth1\.access_token: the three secrets are given all plain .* or all write-only .*; private_key_pem_wo is\s+write-only here, so use access_token_wo`},
 		{"no version", woAll, `oauth1\.credentials_wo_version: required with the write-only secrets`},
+		{"no version, secrets not known until apply", "private_key_pem_wo = jira_align_key_pair.k.private_key_pem\n    access_token_wo = jira_align_key_pair.k.id\n    access_token_secret_wo = jira_align_key_pair.k.id",
+			`oauth1\.credentials_wo_version: required with the write-only secrets`},
+		{"mixed, secrets not known until apply", "private_key_pem_wo = jira_align_key_pair.k.private_key_pem\n    access_token = jira_align_key_pair.k.id\n    access_token_secret_wo = jira_align_key_pair.k.id\n    credentials_wo_version = jira_align_key_pair.k.id",
+			`oauth1\.access_token: the three secrets are given all plain`},
 		{"bad write-only key", "private_key_pem_wo = \"not a key\"\n    access_token_wo = \"t\"\n    access_token_secret_wo = \"s\"\n    credentials_wo_version = \"1\"",
 			`Invalid private key.*private_key_pem_wo = "not a key".*not a PEM block`},
 	}
