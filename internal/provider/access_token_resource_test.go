@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
@@ -503,7 +502,7 @@ func TestAccChain_approverWriteOnly(t *testing.T) {
 	cfg := env.ProviderBlock() + chainHCL{consumerKey: "JiraAlignWO", tokenExtra: approverWO(env), noConnector: true}.render(env)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.ProviderFactories(),
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		TerraformVersionChecks:   writeOnlyCLI(),
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			Check: resource.ComposeAggregateTestCheckFunc(

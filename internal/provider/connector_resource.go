@@ -72,6 +72,10 @@ type oauth1Model struct {
 	PrivateKeyPEM        types.String `tfsdk:"private_key_pem"`
 	AccessToken          types.String `tfsdk:"access_token"`
 	AccessTokenSecret    types.String `tfsdk:"access_token_secret"`
+	PrivateKeyPEMWO      types.String `tfsdk:"private_key_pem_wo"`
+	AccessTokenWO        types.String `tfsdk:"access_token_wo"`
+	AccessTokenSecretWO  types.String `tfsdk:"access_token_secret_wo"`
+	CredentialsWOVersion types.String `tfsdk:"credentials_wo_version"`
 	AccessTokenExpiresAt types.String `tfsdk:"access_token_expires_at"`
 }
 
@@ -158,7 +162,9 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"oauth1": schema.SingleNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "OAuth 1.0a (RSA-SHA1): wire it to `jira_align_key_pair` and `jira_align_access_token`. " +
-					"The private key, access token and token secret are stored in state: use encrypted state.",
+					"Give the three secrets either as `private_key_pem`, `access_token` and `access_token_secret` (stored in state: use encrypted state) " +
+					"or, on Terraform/OpenTofu 1.11+, as the write-only `private_key_pem_wo`, `access_token_wo` and `access_token_secret_wo` " +
+					"with `credentials_wo_version` (never stored in this resource's state).",
 				Attributes: map[string]schema.Attribute{
 					"consumer_key": schema.StringAttribute{
 						Required:            true,
@@ -166,22 +172,49 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Validators:          []validator.String{validators.ConsumerKey()},
 					},
 					"private_key_pem": schema.StringAttribute{
-						Required:            true,
+						Optional:            true,
 						Sensitive:           true,
-						MarkdownDescription: "PKCS#1 or PKCS#8 PEM RSA private key, at least 2048 bits (`jira_align_key_pair.<name>.private_key_pem`).",
+						MarkdownDescription: "PKCS#1 or PKCS#8 PEM RSA private key, at least 2048 bits (`jira_align_key_pair.<name>.private_key_pem`). Stored in state; or use `private_key_pem_wo`.",
 						Validators:          []validator.String{validators.PrivateKeyPEM()},
 					},
 					"access_token": schema.StringAttribute{
-						Required:            true,
+						Optional:            true,
 						Sensitive:           true,
-						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`).",
+						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`). Stored in state; or use `access_token_wo`.",
 						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 					},
 					"access_token_secret": schema.StringAttribute{
-						Required:            true,
+						Optional:            true,
 						Sensitive:           true,
-						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`).",
+						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`). Stored in state; or use `access_token_secret_wo`.",
 						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"private_key_pem_wo": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						WriteOnly:           true,
+						MarkdownDescription: "Write-only `private_key_pem` (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan.",
+						Validators:          []validator.String{validators.PrivateKeyPEM()},
+					},
+					"access_token_wo": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						WriteOnly:           true,
+						MarkdownDescription: "Write-only `access_token` (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan.",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"access_token_secret_wo": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						WriteOnly:           true,
+						MarkdownDescription: "Write-only `access_token_secret` (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan.",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"credentials_wo_version": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "Required with the write-only secrets: any string; a change re-sends all three (write-only values are not compared between runs). " +
+							"Use `jira_align_access_token.<name>.id`, so a new token (rotation, renewal, revocation) is sent in the same apply.",
+						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 					},
 					"access_token_expires_at": schema.StringAttribute{
 						Optional:            true,
@@ -241,9 +274,19 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 	case plan.OAuth1 != nil:
 		in.AuthType = alignapi.AuthOAuth1
 		in.ConsumerKey = plan.OAuth1.ConsumerKey.ValueString()
-		in.PrivateKeyPEM = plan.OAuth1.PrivateKeyPEM.ValueString()
-		in.AccessToken = plan.OAuth1.AccessToken.ValueString()
-		in.AccessTokenSecret = plan.OAuth1.AccessTokenSecret.ValueString()
+		var keyPath path.Path
+		for i, dst := range []*string{&in.PrivateKeyPEM, &in.AccessToken, &in.AccessTokenSecret} {
+			s := oauth1Secrets[i]
+			v, from := oauth1SecretValue(ctx, plan.OAuth1, config, s, &diags)
+			if v == "" {
+				diags.AddAttributeError(oauth1Path(s.plain), "Missing OAuth secret",
+					fmt.Sprintf("oauth1.%s: no value: set %s, or %s (write-only, Terraform or OpenTofu 1.11 or later).", s.plain, s.plain, s.wo))
+			}
+			*dst = v
+			if i == 0 {
+				keyPath = from
+			}
+		}
 		if s := plan.OAuth1.AccessTokenExpiresAt.ValueString(); s != "" {
 			t, err := validators.CheckRFC3339(s)
 			if err != nil {
@@ -256,8 +299,8 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 		if err := validators.CheckConsumerKey(in.ConsumerKey); err != nil {
 			diags.AddAttributeError(path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
 		}
-		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); err != nil {
-			diags.AddAttributeError(path.Root("oauth1").AtName("private_key_pem"), "Invalid private key", err.Error())
+		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); in.PrivateKeyPEM != "" && err != nil {
+			diags.AddAttributeError(keyPath, "Invalid private key", err.Error())
 		}
 	}
 	if err := validators.CheckURL(in.JiraURL); err != nil {
@@ -395,8 +438,8 @@ func (r *connectorResource) ImportState(ctx context.Context, req resource.Import
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.TrimSpace(req.ID))...)
 }
 
-// ModifyPlan turns an out-of-band credential change into an in-place update that re-sends the
-// configured secrets, and predicts the fingerprint from the configured key.
+// ModifyPlan turns an out-of-band credential change, or a write-only secret whose source is
+// replaced in this apply, into an in-place update that re-sends the configured secrets.
 func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
@@ -404,6 +447,12 @@ func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	var stateVersion types.Int64
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("credential_version"), &stateVersion)...)
 	applied, ok := appliedVersion(ctx, req.Private)
+	if oauth1WriteOnlyChanging(ctx, req.Config, &resp.Diagnostics) {
+		// A write-only secret's source is replaced in this apply: send the new value even if
+		// credentials_wo_version did not change.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("credential_version"), types.Int64Unknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("updated_at"), types.StringUnknown())...)
+	}
 	if ok && !stateVersion.IsNull() && stateVersion.ValueInt64() != int64(applied) {
 		var name types.String
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
@@ -444,9 +493,12 @@ func refreshConnector(m *connectorModel, c *alignapi.Connector) {
 		b.Username = stringOrNull(c.Username)
 		m.Basic, m.OAuth1 = b, nil
 	case alignapi.AuthOAuth1:
-		o := &oauth1Model{PrivateKeyPEM: types.StringNull(), AccessToken: types.StringNull(), AccessTokenSecret: types.StringNull(), AccessTokenExpiresAt: types.StringNull()}
+		o := &oauth1Model{PrivateKeyPEM: types.StringNull(), AccessToken: types.StringNull(), AccessTokenSecret: types.StringNull(),
+			PrivateKeyPEMWO: types.StringNull(), AccessTokenWO: types.StringNull(), AccessTokenSecretWO: types.StringNull(),
+			CredentialsWOVersion: types.StringNull(), AccessTokenExpiresAt: types.StringNull()}
 		if m.OAuth1 != nil {
 			o.PrivateKeyPEM, o.AccessToken, o.AccessTokenSecret = m.OAuth1.PrivateKeyPEM, m.OAuth1.AccessToken, m.OAuth1.AccessTokenSecret
+			o.CredentialsWOVersion = m.OAuth1.CredentialsWOVersion
 			o.AccessTokenExpiresAt = m.OAuth1.AccessTokenExpiresAt
 		}
 		o.ConsumerKey = stringOrNull(c.ConsumerKey)

@@ -48,6 +48,23 @@ resource "jira_align_connector" "oauth" {
   }
 }
 
+# OAuth 1.0a with write-only secrets (Terraform/OpenTofu 1.11+): the connector's state holds
+# neither key nor token. credentials_wo_version = the token's id sends a new token in the same
+# apply that creates it.
+resource "jira_align_connector" "oauth_wo" {
+  name      = "jira-data-center-wo"
+  jira_url  = "https://jira.example.com"
+  jira_type = "data_center"
+  oauth1 = {
+    consumer_key            = jira_application_link.align.consumer.consumer_key
+    private_key_pem_wo      = jira_align_key_pair.align.private_key_pem
+    access_token_wo         = jira_align_access_token.align.token
+    access_token_secret_wo  = jira_align_access_token.align.token_secret
+    credentials_wo_version  = jira_align_access_token.align.id
+    access_token_expires_at = jira_align_access_token.align.expires_at
+  }
+}
+
 variable "jira_api_token" {
   type      = string
   sensitive = true
