@@ -236,6 +236,9 @@ func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callb
 				// token).
 				return httpx.Transient(fmt.Errorf("%s: %w", call, err), 0)
 			}
+			if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathRequestToken, res.StatusCode, res.Header, res.Body); nj != nil {
+				return httpx.Permanent(nj)
+			}
 			if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body); oe != nil {
 				if oe.Problem == ProblemNonceUsed && !nonceRetried {
 					continue
@@ -290,6 +293,9 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 	if ctx.Err() != nil && (res.StatusCode < 300 || res.StatusCode >= 400) {
 		// An answer racing the cancellation: the handshake is abandoned either way.
 		return "", ctxError(ctx, call)
+	}
+	if nj := c.classifyPeer(endpointApproval, http.MethodPost, pathAuthorize, res.StatusCode, res.Header, res.Body); nj != nil {
+		return "", nj
 	}
 	switch {
 	case res.StatusCode >= 300 && res.StatusCode < 400:
@@ -385,6 +391,9 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 			// Jira may have issued a token we never saw; nothing can revoke it. Start again,
 			// and count the exchange so that the user is told.
 			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err), unconfirmed: true}
+		}
+		if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathAccessToken, res.StatusCode, res.Header, res.Body); nj != nil {
+			return nil, nj
 		}
 		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken, reqSecret, verifier); oe != nil {
 			switch oe.Problem {

@@ -202,10 +202,16 @@ func (c *Client) Myself(ctx context.Context, consumer OAuthConsumer, token, toke
 			return err
 		}
 		if res.StatusCode == http.StatusOK {
+			if nj := c.classifyPeer(endpointREST, http.MethodGet, pathMyself, res.StatusCode, res.Header, res.Body); nj != nil {
+				return nj
+			}
 			if err := json.Unmarshal(res.Body, &user); err != nil {
 				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a user: %w", call, err)}
 			}
 			return nil
+		}
+		if nj := c.classifyPeer(endpointREST, http.MethodGet, pathMyself, res.StatusCode, res.Header, res.Body); nj != nil {
+			return nj
 		}
 		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, token, tokenSecret); oe != nil {
 			return oe
@@ -239,6 +245,9 @@ func (c *Client) Revoke(ctx context.Context, consumer OAuthConsumer, token, toke
 	switch res.StatusCode {
 	case http.StatusNoContent, http.StatusOK:
 		return nil
+	}
+	if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathAccessTokens, res.StatusCode, res.Header, res.Body); nj != nil {
+		return nj
 	}
 	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, token, tokenSecret); oe != nil {
 		if IsTokenGone(oe) {
