@@ -215,11 +215,11 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	api := r.jiraFor(plan.JiraURL.ValueString(), &resp.Diagnostics)
 	if err := validators.CheckConsumerKey(plan.ConsumerKey.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("consumer_key"), "Invalid consumer key", err.Error())
+		attrError(&resp.Diagnostics, path.Root("consumer_key"), "Invalid consumer key", err.Error())
 	}
 	consumer, err := r.consumer(&plan)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Invalid private key", err.Error())
+		attrError(&resp.Diagnostics, path.Root("private_key_pem"), "Invalid private key", err.Error())
 	}
 	approver := r.c.jiraUser
 	if u := plan.ApproverUsername.ValueString(); u != "" {
@@ -391,7 +391,7 @@ func (r *accessTokenResource) forState(ctx context.Context, state *accessTokenMo
 	api := r.jiraFor(state.JiraURL.ValueString(), diags)
 	consumer, err := r.consumer(state)
 	if err != nil {
-		diags.AddAttributeError(path.Root("private_key_pem"), "Invalid private key in state", err.Error())
+		attrError(diags, path.Root("private_key_pem"), "Invalid private key in state", err.Error())
 	}
 	if diags.HasError() {
 		return ctx, nil, jiraapi.OAuthConsumer{}, false

@@ -129,16 +129,16 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					"username": schema.StringAttribute{
 						Required:            true,
 						MarkdownDescription: "Jira service-account username (any label behind an API-token proxy).",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"password": schema.StringAttribute{
 						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "Password or API token. Stored in state; prefer `password_wo` on Terraform/OpenTofu 1.11+.",
-						Validators: []validator.String{
+						Validators: []validator.String{validators.Named(
 							stringvalidator.LengthAtLeast(1),
-							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("password_wo")),
-						},
+							stringvalidator.ExactlyOneOf(path.MatchRoot("basic").AtName("password"), path.MatchRoot("basic").AtName("password_wo")),
+						)},
 					},
 					"password_wo": schema.StringAttribute{
 						Optional:  true,
@@ -146,12 +146,12 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						WriteOnly: true,
 						MarkdownDescription: "Write-only password or API token (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan. " +
 							"Change `password_wo_version` to send a new value.",
-						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators: []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"password_wo_version": schema.Int64Attribute{
 						Optional:            true,
 						MarkdownDescription: "Any number; change it to re-send `password_wo` (write-only values are not compared between runs).",
-						Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("password_wo"))},
+						Validators:          []validator.Int64{validators.NamedInt64(int64validator.AlsoRequires(path.MatchRoot("basic").AtName("password_wo")))},
 					},
 				},
 			},
@@ -175,13 +175,13 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Required:            true,
 						Sensitive:           true,
 						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`).",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"access_token_secret": schema.StringAttribute{
 						Required:            true,
 						Sensitive:           true,
 						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`).",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"access_token_expires_at": schema.StringAttribute{
 						Optional:            true,
@@ -235,7 +235,7 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 			in.Password = wo.ValueString()
 		}
 		if in.Password == "" {
-			diags.AddAttributeError(path.Root("basic").AtName("password_wo"), "Missing password",
+			attrError(&diags, path.Root("basic").AtName("password_wo"), "Missing password",
 				"basic needs password or password_wo; password_wo is write-only and needs Terraform or OpenTofu 1.11 or later.")
 		}
 	case plan.OAuth1 != nil:
@@ -247,21 +247,21 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 		if s := plan.OAuth1.AccessTokenExpiresAt.ValueString(); s != "" {
 			t, err := validators.CheckRFC3339(s)
 			if err != nil {
-				diags.AddAttributeError(path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
+				attrError(&diags, path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
 			}
 			t = t.UTC()
 			in.AccessTokenExpiresAt = &t
 		}
 		// Values unknown at plan time are checked here, before anything is sent.
 		if err := validators.CheckConsumerKey(in.ConsumerKey); err != nil {
-			diags.AddAttributeError(path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
+			attrError(&diags, path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
 		}
 		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); err != nil {
-			diags.AddAttributeError(path.Root("oauth1").AtName("private_key_pem"), "Invalid private key", err.Error())
+			attrError(&diags, path.Root("oauth1").AtName("private_key_pem"), "Invalid private key", err.Error())
 		}
 	}
 	if err := validators.CheckURL(in.JiraURL); err != nil {
-		diags.AddAttributeError(path.Root("jira_url"), "Invalid URL", err.Error())
+		attrError(&diags, path.Root("jira_url"), "Invalid URL", err.Error())
 	}
 	return in, diags
 }
@@ -292,7 +292,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 			resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, uc.Connector.CredentialVersion)...)
 		}
-		resp.Diagnostics.AddError("Cannot create the Jira Align connector", errorDetail(ctx, err))
+		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot create the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
 	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
@@ -359,7 +359,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx = r.c.logContext(ctx, in.Password, in.PrivateKeyPEM, in.AccessToken, in.AccessTokenSecret)
 	conn, err := api.UpdateConnector(ctx, id, in)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update the Jira Align connector", errorDetail(ctx, err))
+		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot update the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
 	plan.ID = state.ID
