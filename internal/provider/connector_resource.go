@@ -65,6 +65,8 @@ type basicModel struct {
 	Password          types.String `tfsdk:"password"`
 	PasswordWO        types.String `tfsdk:"password_wo"`
 	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
+	// PasswordExpiresAt is known to Terraform only: Jira Align does not store it.
+	PasswordExpiresAt validators.Timestamp `tfsdk:"password_expires_at"`
 }
 
 type oauth1Model struct {
@@ -153,6 +155,14 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						MarkdownDescription: "Any number; change it to re-send `password_wo` (write-only values are not compared between runs).",
 						Validators:          []validator.Int64{validators.NamedInt64(int64validator.AlsoRequires(path.MatchRoot("basic").AtName("password_wo")))},
 					},
+					"password_expires_at": schema.StringAttribute{
+						Optional:   true,
+						CustomType: validators.TimestampType{},
+						MarkdownDescription: "When the password or API token expires, RFC 3339 (`2027-03-01T00:00:00Z`); Atlassian API tokens expire within a year. " +
+							"Kept in state only (Jira Align does not store it). Once it is within the provider's `expiry_warning` (default 30 days) every plan warns, " +
+							"and louder once it has passed, because the connector then stops syncing: rotate the token with `password_wo` + `password_wo_version` " +
+							"and set the new expiry here (see the [API-token rotation guide](../guides/api-token-rotation.md)).",
+					},
 				},
 			},
 			"oauth1": schema.SingleNestedAttribute{
@@ -184,9 +194,10 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"access_token_expires_at": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`).",
-						Validators:          []validator.String{validators.RFC3339()},
+						Optional: true,
+						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`). Once it is within the provider's " +
+							"`expiry_warning` (default 30 days) every plan warns, and louder once it has passed: set `renew_before` on the token resource to replace it in time.",
+						Validators: []validator.String{validators.RFC3339()},
 					},
 				},
 			},
@@ -395,10 +406,16 @@ func (r *connectorResource) ImportState(ctx context.Context, req resource.Import
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.TrimSpace(req.ID))...)
 }
 
-// ModifyPlan turns an out-of-band credential change into an in-place update that re-sends the
-// configured secrets, and predicts the fingerprint from the configured key.
+// ModifyPlan warns when the connector's credential expires soon or has expired, and turns an
+// out-of-band credential change into an in-place update that re-sends the configured secrets.
 func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if r.c != nil {
+		warnCredentialExpiry(ctx, req.Plan, r.c.now(), r.c.expiryWarning, &resp.Diagnostics)
+	}
+	if req.State.Raw.IsNull() {
 		return
 	}
 	var stateVersion types.Int64
@@ -437,9 +454,9 @@ func refreshConnector(m *connectorModel, c *alignapi.Connector) {
 	m.JiraType = types.StringValue(jiraTypeName(c.JiraType))
 	switch c.AuthType {
 	case alignapi.AuthBasic:
-		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null()}
+		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null(), PasswordExpiresAt: validators.NewTimestampNull()}
 		if m.Basic != nil {
-			b.Password, b.PasswordWOVersion = m.Basic.Password, m.Basic.PasswordWOVersion
+			b.Password, b.PasswordWOVersion, b.PasswordExpiresAt = m.Basic.Password, m.Basic.PasswordWOVersion, m.Basic.PasswordExpiresAt
 		}
 		b.Username = stringOrNull(c.Username)
 		m.Basic, m.OAuth1 = b, nil
