@@ -426,7 +426,7 @@ func classifyPeer(base string, kind peerEndpoint, method, path string, status in
 		e.Align = true
 	case status == http.StatusNotFound && kind != endpointRESTObject:
 		e.expected = true
-	case success && !(kind == endpointOAuth || kind == endpointREST):
+	case success && kind != endpointOAuth && kind != endpointREST:
 		return nil
 	case !html:
 		return nil

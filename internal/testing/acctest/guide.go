@@ -2,6 +2,7 @@ package acctest
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ var headingLine = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
 // GuideBlocks returns every fenced code block of the Markdown file at path, in order.
 func GuideBlocks(t testing.TB, path string) []GuideBlock {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(filepath.Clean(path))
 	if err != nil {
 		t.Fatalf("reading the guide: %v", err)
 	}
