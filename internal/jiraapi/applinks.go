@@ -80,6 +80,16 @@ func (c *Client) adminDo(ctx context.Context, admin BasicAuth, a adminCall) (*ht
 		return nil, transportError(ctx, a.call, err)
 	}
 	debug(ctx, "applinks call", map[string]any{"call": a.call, "status": res.StatusCode, "attempts": res.Attempts})
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		// Every 2xx is success whatever its body; any other answer may show a peer that is no Jira.
+		kind := endpointRESTObject
+		if a.path == pathApplicationLinks {
+			kind = endpointREST
+		}
+		if nj := c.classifyPeer(kind, a.method, a.path, res.StatusCode, res.Header, res.Body); nj != nil {
+			return nil, nj
+		}
+	}
 	return res, nil
 }
 

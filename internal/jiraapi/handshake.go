@@ -224,8 +224,9 @@ func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callb
 		Transport: c.tokenCall(consumer, callbackURL, func(cfg *oauth1.Config) { _, _, _ = cfg.RequestToken() }),
 		Refused:   nonceUsed,
 		Decode: func(res *httpx.Response) error {
-			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
-				return nil
+			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated ||
+				c.classifyPeer(endpointOAuth, http.MethodPost, pathRequestToken, res.StatusCode, res.Header, res.Body) != nil {
+				return nil // not a garbled answer: reported below
 			}
 			// The library parses the body as it is; so does this, to tell a garbled answer.
 			vals, _ = url.ParseQuery(string(res.Body))
@@ -239,6 +240,9 @@ func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callb
 		return "", "", transportError(ctx, call, err)
 	}
 	debug(ctx, "request token answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode, "attempts": res.Attempts})
+	if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathRequestToken, res.StatusCode, res.Header, res.Body); nj != nil {
+		return "", "", nj
+	}
 	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx)); oe != nil {
 		return "", "", oe
 	}
@@ -280,6 +284,9 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 	if ctx.Err() != nil && (res.StatusCode < 300 || res.StatusCode >= 400) {
 		// An answer racing the cancellation: the handshake is abandoned either way.
 		return "", ctxError(ctx, call)
+	}
+	if nj := c.classifyPeer(endpointApproval, http.MethodPost, pathAuthorize, res.StatusCode, res.Header, res.Body); nj != nil {
+		return "", nj
 	}
 	switch {
 	case res.StatusCode >= 300 && res.StatusCode < 400:
@@ -375,6 +382,9 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 			// Jira may have issued a token we never saw; nothing can revoke it. Start again,
 			// and count the exchange so that the user is told.
 			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err), unconfirmed: true}
+		}
+		if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathAccessToken, res.StatusCode, res.Header, res.Body); nj != nil {
+			return nil, nj
 		}
 		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(reqToken, reqSecret, verifier)); oe != nil {
 			switch oe.Problem {

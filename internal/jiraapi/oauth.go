@@ -268,16 +268,23 @@ func (c *Client) Myself(ctx context.Context, consumer OAuthConsumer, token, toke
 	res, err := c.signedDo(ctx, consumer, token, tokenSecret, httpx.Request{
 		Method: http.MethodGet, URL: c.url(pathMyself), Header: http.Header{"Accept": {contentTypeJSON}},
 		Idempotent: true, Describe: call,
-		Decode: decodeOK(func(body []byte) error {
+		Decode: func(res *httpx.Response) error {
+			if res.StatusCode != http.StatusOK ||
+				c.classifyPeer(endpointREST, http.MethodGet, pathMyself, res.StatusCode, res.Header, res.Body) != nil {
+				return nil // not a garbled answer: reported below
+			}
 			user = User{}
-			if err := json.Unmarshal(body, &user); err != nil {
+			if err := json.Unmarshal(res.Body, &user); err != nil {
 				return fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a user: %w", call, err)
 			}
 			return nil
-		}),
+		},
 	})
 	if err != nil {
 		return nil, err
+	}
+	if nj := c.classifyPeer(endpointREST, http.MethodGet, pathMyself, res.StatusCode, res.Header, res.Body); nj != nil {
+		return nil, nj
 	}
 	if res.StatusCode == http.StatusOK {
 		return &user, nil
@@ -310,6 +317,9 @@ func (c *Client) Revoke(ctx context.Context, consumer OAuthConsumer, token, toke
 	switch res.StatusCode {
 	case http.StatusNoContent, http.StatusOK:
 		return nil
+	}
+	if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathAccessTokens, res.StatusCode, res.Header, res.Body); nj != nil {
+		return nj
 	}
 	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(token, tokenSecret)); oe != nil {
 		if IsTokenGone(oe) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -52,6 +53,7 @@ type accessTokenModel struct {
 	ApproverUsername          types.String   `tfsdk:"approver_username"`
 	ApproverPasswordWO        types.String   `tfsdk:"approver_password_wo"`
 	ApproverPasswordWOVersion types.Int64    `tfsdk:"approver_password_wo_version"`
+	ExpectedAuthorizedUser    types.String   `tfsdk:"expected_authorized_user"`
 	RenewBefore               types.String   `tfsdk:"renew_before"`
 	Keepers                   types.Map      `tfsdk:"keepers"`
 	Token                     types.String   `tfsdk:"token"`
@@ -130,6 +132,15 @@ func (r *accessTokenResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional:            true,
 				MarkdownDescription: "Change it to get a new token approved with a new `approver_password_wo`.",
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
+			},
+			"expected_authorized_user": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The Jira user the token must act as (`name` from `/rest/api/2/myself`, compared case-insensitively), " +
+					"normally the connector's service account. A new token that acts as anyone else is revoked at once and the apply fails naming both users; " +
+					"a token found acting as anyone else at refresh (a renamed user, say) is drift: a warning, and the plan replaces it. " +
+					"Without it, and without `approver_username`, the plan warns that the provider's own `jira_username` (usually the administrator that " +
+					"manages application links) approves the token, so the connector would act with that user's rights.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"renew_before": schema.StringAttribute{
 				Optional: true,
@@ -215,11 +226,11 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	api := r.jiraFor(plan.JiraURL.ValueString(), &resp.Diagnostics)
 	if err := validators.CheckConsumerKey(plan.ConsumerKey.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("consumer_key"), "Invalid consumer key", err.Error())
+		attrError(&resp.Diagnostics, path.Root("consumer_key"), "Invalid consumer key", err.Error())
 	}
 	consumer, err := r.consumer(&plan)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Invalid private key", err.Error())
+		attrError(&resp.Diagnostics, path.Root("private_key_pem"), "Invalid private key", err.Error())
 	}
 	approver := r.c.jiraUser
 	if u := plan.ApproverUsername.ValueString(); u != "" {
@@ -249,13 +260,14 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 	user, err := api.Myself(ctx, consumer, tok.Token, tok.Secret)
 	if err != nil {
 		// No orphan: the token exists in Jira but not in state, so take it back.
-		msg := errorDetail(ctx, err)
-		if rerr := revokeDetached(ctx, api, consumer, tok.Token, tok.Secret); rerr != nil {
-			msg += fmt.Sprintf("\n\nRevoking the new token failed too (%v): revoke it in Jira under Profile > OAuth access tokens.", rerr)
-		} else {
-			msg += "\n\nThe new token was revoked again."
-		}
-		resp.Diagnostics.AddError("Cannot verify the new Jira OAuth access token", msg)
+		resp.Diagnostics.AddError("Cannot verify the new Jira OAuth access token",
+			errorDetail(ctx, err)+revokeNew(ctx, api, consumer, tok, approver.Username))
+		return
+	}
+	if want := plan.ExpectedAuthorizedUser.ValueString(); want != "" && !strings.EqualFold(user.Name, want) {
+		// A token acting as someone else must not reach the connector: take it back.
+		attrError(&resp.Diagnostics, path.Root("expected_authorized_user"), "The new access token acts as another Jira user",
+			wrongUserDetail(user.Name, want, approver.Username, plan.ApproverUsername.ValueString() != "")+revokeNew(ctx, api, consumer, tok, approver.Username))
 		return
 	}
 	now := r.c.now().UTC()
@@ -273,6 +285,27 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 			resp.Diagnostics.AddError("Cannot revoke the unsaved token", rerr.Error())
 		}
 	}
+}
+
+// revokeNew revokes a token Create obtained but will not keep, and says how that went.
+func revokeNew(ctx context.Context, api *jiraapi.Client, consumer jiraapi.OAuthConsumer, tok *jiraapi.AccessToken, approver string) string {
+	if err := revokeDetached(ctx, api, consumer, tok.Token, tok.Secret); err != nil {
+		return fmt.Sprintf("\n\nRevoking the new token failed too (%v): revoke it in Jira as user %q under Profile > OAuth access tokens.", err, approver)
+	}
+	return "\n\nThe new token was revoked again."
+}
+
+// wrongUserDetail explains a token that acts as got instead of want, approved by approver
+// (approver_username when byAttribute, else the provider's jira_username).
+func wrongUserDetail(got, want, approver string, byAttribute bool) string {
+	source := fmt.Sprintf("approver_username %q", approver)
+	if !byAttribute {
+		source = fmt.Sprintf("the provider's jira_username %q (approver_username is not set)", approver)
+	}
+	return fmt.Sprintf("the new access token acts as Jira user %q, not %q: it was approved by %s. "+
+		"Have %q approve it: set approver_username = %q and approver_password_wo to its password or API token, "+
+		"or give the token a provider configuration (provider = jira.<alias>) whose jira_username is %q.",
+		got, want, source, want, want, want)
 }
 
 // revokeDetached revokes with a context that survives the caller's cancellation (an interrupted
@@ -318,6 +351,11 @@ func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Cannot check the Jira OAuth access token", errorDetail(ctx, err))
 		return
 	}
+	if want := state.ExpectedAuthorizedUser.ValueString(); want != "" && !strings.EqualFold(user.Name, want) {
+		attrWarning(&resp.Diagnostics, path.Root("expected_authorized_user"), "Jira OAuth access token acts as another user",
+			fmt.Sprintf("access token %s now acts as Jira user %q, not %q (the user was renamed in Jira, or the token was replaced outside Terraform): "+
+				"the plan replaces it with a token that acts as %q.", state.ID.ValueString(), user.Name, want, want))
+	}
 	// resp.State already holds the prior state: write it only when the user changed.
 	if user := types.StringValue(user.Name); !state.AuthorizedUser.Equal(user) {
 		state.AuthorizedUser = user
@@ -361,9 +399,16 @@ func (r *accessTokenResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if jiraURL.IsUnknown() && req.State.Raw.IsNull() && r.c.jiraURL != "" {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("jira_url"), r.c.jiraURL)...)
 	}
+	var approver, expected types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("approver_username"), &approver)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("expected_authorized_user"), &expected)...)
+	if approver.IsNull() && expected.IsNull() && r.c.jiraUser.Username != "" {
+		attrWarning(&resp.Diagnostics, path.Root("approver_username"), "The access token is approved by the provider's own Jira user", approverWarning(r.c.jiraUser.Username))
+	}
 	if req.State.Raw.IsNull() {
 		return
 	}
+	r.replaceOtherUser(ctx, req, resp, expected)
 	var renew, expires types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("renew_before"), &renew)...)
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("expires_at"), &expires)...)
@@ -385,13 +430,44 @@ func (r *accessTokenResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 }
 
+// replaceOtherUser plans a replacement when the token in state acts as another user than
+// expected_authorized_user (changed in the configuration, or found at refresh).
+func (r *accessTokenResource) replaceOtherUser(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, expected types.String) {
+	var actual, prior types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("authorized_user"), &actual)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("expected_authorized_user"), &prior)...)
+	if expected.IsNull() || expected.IsUnknown() || actual.IsNull() || strings.EqualFold(actual.ValueString(), expected.ValueString()) {
+		return
+	}
+	reason := path.Root("authorized_user") // found at refresh
+	if !prior.Equal(expected) {
+		reason = path.Root("expected_authorized_user") // changed in the configuration
+	}
+	tflog.Info(ctx, "access token acts as another user than expected_authorized_user", map[string]any{"authorized_user": actual.ValueString(), "expected": expected.ValueString()})
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("authorized_user"), types.StringUnknown())...)
+	resp.RequiresReplace = append(resp.RequiresReplace, reason)
+}
+
+// approverWarning says that the provider's own Jira user approves the token, and the two ways to
+// have a service account approve it instead.
+func approverWarning(user string) string {
+	return fmt.Sprintf("approver_username is not set, so the provider's own jira_username %q approves this access token, "+
+		"and the Jira Align connector that uses it acts in Jira as %q, with all of that user's rights "+
+		"(the provider's Jira user manages application links, so it is usually a Jira administrator). Have the connector's service account approve it instead, "+
+		"in one of two ways: set approver_username and approver_password_wo (Terraform/OpenTofu 1.11+) to the service account's "+
+		"name and password or API token; or give the token a second provider configuration, "+
+		"provider \"jira\" { alias = \"service\" ... } with the service account as its jira_username, "+
+		"and provider = jira.service and expected_authorized_user = \"<service account>\" on the token. "+
+		"To keep %q on purpose, set expected_authorized_user = %q.", user, user, user, user)
+}
+
 // forState returns what Read and Delete need to sign with the token in state: the Jira client
 // for its URL, the consumer with its key, and a context that masks the token's secrets in logs.
 func (r *accessTokenResource) forState(ctx context.Context, state *accessTokenModel, diags *diag.Diagnostics) (context.Context, *jiraapi.Client, jiraapi.OAuthConsumer, bool) {
 	api := r.jiraFor(state.JiraURL.ValueString(), diags)
 	consumer, err := r.consumer(state)
 	if err != nil {
-		diags.AddAttributeError(path.Root("private_key_pem"), "Invalid private key in state", err.Error())
+		attrError(diags, path.Root("private_key_pem"), "Invalid private key in state", err.Error())
 	}
 	if diags.HasError() {
 		return ctx, nil, jiraapi.OAuthConsumer{}, false

@@ -436,7 +436,7 @@ func TestAccChain_badConsumerKeyAtPlan(t *testing.T) {
 			{
 				Config:      chainConfig(t, env, chainOpts{tokenKeyIndex: -1, consumerKey: "Jira Align!"}),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*spaces and symbols break Jira's\s+OAuth setup`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*spaces\s+and\s+symbols\s+break\s+Jira's\s+OAuth\s+setup`),
 			},
 			{
 				Config: env.ProviderBlock() + fmt.Sprintf(`
@@ -446,7 +446,7 @@ resource "jira_align_access_token" "test" {
 }
 `, acctest.HCLHeredoc(acctest.TestKeyPEM(t, 0))),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*letters and digits only`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*letters\s+and\s+digits\s+only`),
 			},
 		},
 	})

@@ -159,7 +159,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 		return
 	}
 	if err := validators.CheckConsumerKey(plan.Consumer.ConsumerKey.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("consumer").AtName("consumer_key"), "Invalid consumer key", err.Error())
+		attrError(&resp.Diagnostics, path.Root("consumer").AtName("consumer_key"), "Invalid consumer key", err.Error())
 		return
 	}
 	ctx = r.c.logContext(ctx)
@@ -177,7 +177,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 				fmt.Sprintf("%v\n\nRemoving application link %s failed too: %v\nDelete it in Jira (Administration > Applications > Application links).", err, link.ID, derr))
 			return
 		}
-		resp.Diagnostics.AddError("Cannot register the incoming consumer", err.Error()+"\n\nThe application link created for it was removed again.")
+		addConsumerError(ctx, &resp.Diagnostics, "Cannot register the incoming consumer", err, "\n\nThe application link created for it was removed again.")
 		return
 	}
 	tflog.Info(ctx, "created Jira application link", map[string]any{"id": link.ID, "consumer_key": plan.Consumer.ConsumerKey.ValueString()})
@@ -263,7 +263,7 @@ func (r *applicationLinkResource) Update(ctx context.Context, req resource.Updat
 	ctx = r.c.logContext(ctx)
 	plan.ID = state.ID
 	if err := api.PutConsumer(ctx, admin, state.ID.ValueString(), plan.Consumer.api()); err != nil {
-		resp.Diagnostics.AddError("Cannot update the incoming consumer", errorDetail(ctx, err))
+		addConsumerError(ctx, &resp.Diagnostics, "Cannot update the incoming consumer", err, "")
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -65,6 +65,8 @@ type basicModel struct {
 	Password          types.String `tfsdk:"password"`
 	PasswordWO        types.String `tfsdk:"password_wo"`
 	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
+	// PasswordExpiresAt is known to Terraform only: Jira Align does not store it.
+	PasswordExpiresAt validators.Timestamp `tfsdk:"password_expires_at"`
 }
 
 type oauth1Model struct {
@@ -133,16 +135,16 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					"username": schema.StringAttribute{
 						Required:            true,
 						MarkdownDescription: "Jira service-account username (any label behind an API-token proxy).",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"password": schema.StringAttribute{
 						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "Password or API token. Stored in state; prefer `password_wo` on Terraform/OpenTofu 1.11+.",
-						Validators: []validator.String{
+						Validators: []validator.String{validators.Named(
 							stringvalidator.LengthAtLeast(1),
-							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("password_wo")),
-						},
+							stringvalidator.ExactlyOneOf(path.MatchRoot("basic").AtName("password"), path.MatchRoot("basic").AtName("password_wo")),
+						)},
 					},
 					"password_wo": schema.StringAttribute{
 						Optional:  true,
@@ -150,12 +152,20 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						WriteOnly: true,
 						MarkdownDescription: "Write-only password or API token (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan. " +
 							"Change `password_wo_version` to send a new value.",
-						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators: []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"password_wo_version": schema.Int64Attribute{
 						Optional:            true,
 						MarkdownDescription: "Any number; change it to re-send `password_wo` (write-only values are not compared between runs).",
-						Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("password_wo"))},
+						Validators:          []validator.Int64{validators.NamedInt64(int64validator.AlsoRequires(path.MatchRoot("basic").AtName("password_wo")))},
+					},
+					"password_expires_at": schema.StringAttribute{
+						Optional:   true,
+						CustomType: validators.TimestampType{},
+						MarkdownDescription: "When the password or API token expires, RFC 3339 (`2027-03-01T00:00:00Z`); Atlassian API tokens expire within a year. " +
+							"Kept in state only (Jira Align does not store it). Once it is within the provider's `expiry_warning` (default 30 days) every plan warns, " +
+							"and louder once it has passed, because the connector then stops syncing: rotate the token with `password_wo` + `password_wo_version` " +
+							"and set the new expiry here (see the [API-token rotation guide](../guides/api-token-rotation.md)).",
 					},
 				},
 			},
@@ -181,13 +191,13 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`). Stored in state; or use `access_token_wo`.",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"access_token_secret": schema.StringAttribute{
 						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`). Stored in state; or use `access_token_secret_wo`.",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"private_key_pem_wo": schema.StringAttribute{
 						Optional:            true,
@@ -217,9 +227,10 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 					},
 					"access_token_expires_at": schema.StringAttribute{
-						Optional:            true,
-						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`).",
-						Validators:          []validator.String{validators.RFC3339()},
+						Optional: true,
+						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`). Once it is within the provider's " +
+							"`expiry_warning` (default 30 days) every plan warns, and louder once it has passed: set `renew_before` on the token resource to replace it in time.",
+						Validators: []validator.String{validators.RFC3339()},
 					},
 				},
 			},
@@ -268,7 +279,7 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 			in.Password = wo.ValueString()
 		}
 		if in.Password == "" {
-			diags.AddAttributeError(path.Root("basic").AtName("password_wo"), "Missing password",
+			attrError(&diags, path.Root("basic").AtName("password_wo"), "Missing password",
 				"basic needs password or password_wo; password_wo is write-only and needs Terraform or OpenTofu 1.11 or later.")
 		}
 	case plan.OAuth1 != nil:
@@ -290,21 +301,21 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 		if s := plan.OAuth1.AccessTokenExpiresAt.ValueString(); s != "" {
 			t, err := validators.CheckRFC3339(s)
 			if err != nil {
-				diags.AddAttributeError(path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
+				attrError(&diags, path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
 			}
 			t = t.UTC()
 			in.AccessTokenExpiresAt = &t
 		}
 		// Values unknown at plan time are checked here, before anything is sent.
 		if err := validators.CheckConsumerKey(in.ConsumerKey); err != nil {
-			diags.AddAttributeError(path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
+			attrError(&diags, path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
 		}
 		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); in.PrivateKeyPEM != "" && err != nil {
-			diags.AddAttributeError(keyPath, "Invalid private key", err.Error())
+			attrError(&diags, keyPath, "Invalid private key", err.Error())
 		}
 	}
 	if err := validators.CheckURL(in.JiraURL); err != nil {
-		diags.AddAttributeError(path.Root("jira_url"), "Invalid URL", err.Error())
+		attrError(&diags, path.Root("jira_url"), "Invalid URL", err.Error())
 	}
 	return in, diags
 }
@@ -335,7 +346,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 			resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, uc.Connector.CredentialVersion)...)
 		}
-		resp.Diagnostics.AddError("Cannot create the Jira Align connector", errorDetail(ctx, err))
+		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot create the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
 	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
@@ -402,7 +413,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx = r.c.logContext(ctx, in.Password, in.PrivateKeyPEM, in.AccessToken, in.AccessTokenSecret)
 	conn, err := api.UpdateConnector(ctx, id, in)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update the Jira Align connector", errorDetail(ctx, err))
+		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot update the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
 	plan.ID = state.ID
@@ -438,10 +449,17 @@ func (r *connectorResource) ImportState(ctx context.Context, req resource.Import
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.TrimSpace(req.ID))...)
 }
 
-// ModifyPlan turns an out-of-band credential change, or a write-only secret whose source is
-// replaced in this apply, into an in-place update that re-sends the configured secrets.
+// ModifyPlan warns when the connector's credential expires soon or has expired, and turns an
+// out-of-band credential change, or a write-only secret whose source is replaced in this apply,
+// into an in-place update that re-sends the configured secrets.
 func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if r.c != nil {
+		warnCredentialExpiry(ctx, req.Plan, r.c.now(), r.c.expiryWarning, &resp.Diagnostics)
+	}
+	if req.State.Raw.IsNull() {
 		return
 	}
 	var stateVersion types.Int64
@@ -486,9 +504,9 @@ func refreshConnector(m *connectorModel, c *alignapi.Connector) {
 	m.JiraType = types.StringValue(jiraTypeName(c.JiraType))
 	switch c.AuthType {
 	case alignapi.AuthBasic:
-		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null()}
+		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null(), PasswordExpiresAt: validators.NewTimestampNull()}
 		if m.Basic != nil {
-			b.Password, b.PasswordWOVersion = m.Basic.Password, m.Basic.PasswordWOVersion
+			b.Password, b.PasswordWOVersion, b.PasswordExpiresAt = m.Basic.Password, m.Basic.PasswordWOVersion, m.Basic.PasswordExpiresAt
 		}
 		b.Username = stringOrNull(c.Username)
 		m.Basic, m.OAuth1 = b, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -32,7 +33,12 @@ const (
 	EnvJiraURL       = "JIRA_URL"
 	EnvJiraUsername  = "JIRA_USERNAME"
 	EnvJiraPassword  = "JIRA_PASSWORD"
+	EnvExpiryWarning = "JIRA_EXPIRY_WARNING"
 )
+
+// DefaultExpiryWarning is how long before a connector's credential expires the plan starts to
+// warn (expiry_warning's default).
+const DefaultExpiryWarning = 720 * time.Hour
 
 var _ provider.Provider = (*jiraProvider)(nil)
 
@@ -53,14 +59,15 @@ func NewWithClock(version string, now func() time.Time) func() provider.Provider
 }
 
 type providerModel struct {
-	AlignURL       types.String `tfsdk:"align_url"`
-	AlignAPIToken  types.String `tfsdk:"align_api_token"`
-	JiraURL        types.String `tfsdk:"jira_url"`
-	JiraUsername   types.String `tfsdk:"jira_username"`
-	JiraPassword   types.String `tfsdk:"jira_password"`
-	CACertPEM      types.String `tfsdk:"ca_cert_pem"`
-	RequestTimeout types.String `tfsdk:"request_timeout"`
-	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+	AlignURL       types.String         `tfsdk:"align_url"`
+	AlignAPIToken  types.String         `tfsdk:"align_api_token"`
+	JiraURL        types.String         `tfsdk:"jira_url"`
+	JiraUsername   types.String         `tfsdk:"jira_username"`
+	JiraPassword   types.String         `tfsdk:"jira_password"`
+	CACertPEM      types.String         `tfsdk:"ca_cert_pem"`
+	RequestTimeout types.String         `tfsdk:"request_timeout"`
+	MaxRetries     types.Int64          `tfsdk:"max_retries"`
+	ExpiryWarning  timetypes.GoDuration `tfsdk:"expiry_warning"`
 }
 
 func (p *jiraProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -108,6 +115,13 @@ func (p *jiraProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional:            true,
 				MarkdownDescription: "Retries after a network error, 429 or 5xx, with exponential backoff and jitter that honours `Retry-After` (default 5, 0 disables).",
 			},
+			"expiry_warning": schema.StringAttribute{
+				Optional:   true,
+				CustomType: timetypes.GoDurationType{},
+				MarkdownDescription: "How long before a connector's credential expires the plan starts to warn, as a duration (default `720h`, 30 days; " +
+					"`0s` warns only once it has expired): `basic.password_expires_at` of `jira_align_connector`, or its `oauth1.access_token_expires_at`. " +
+					"Env: `JIRA_EXPIRY_WARNING`.",
+			},
 		},
 	}
 }
@@ -125,6 +139,8 @@ type clients struct {
 	secrets []string
 	// now is the clock used for expiry decisions (tests may replace it).
 	now func() time.Time
+	// expiryWarning is how long before a credential expires the plan warns (expiry_warning).
+	expiryWarning time.Duration
 }
 
 // needAlign returns the Align client or a diagnostic naming the attribute and its env var.
@@ -171,6 +187,10 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 				fmt.Sprintf("%s depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.", name))
 		}
 	}
+	if cfg.ExpiryWarning.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Unknown provider setting",
+			"expiry_warning depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.")
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -198,7 +218,19 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	c := &clients{http: hc, now: p.now}
+	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning}
+	if s := valueOrEnv(cfg.ExpiryWarning.StringValue, EnvExpiryWarning); s != "" {
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
+				fmt.Sprintf("expiry_warning (or %s) is %q, not a duration: use a number with a unit, such as \"720h\" (30 days)", EnvExpiryWarning, s))
+		case d < 0:
+			resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
+				fmt.Sprintf("expiry_warning (or %s) is %q: use 0s (warn only once a credential has expired) or a positive duration such as \"720h\"", EnvExpiryWarning, s))
+		}
+		c.expiryWarning = d
+	}
 	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
 	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
 	switch {

@@ -22,7 +22,8 @@ resource "jira_align_connector" "basic" {
 }
 
 # Basic auth with a write-only secret (Terraform/OpenTofu 1.11+): never stored in state.
-# Bump password_wo_version to send a new value.
+# Bump password_wo_version to send a new value. Atlassian API tokens expire within a year: with
+# password_expires_at, plans warn 30 days ahead (the provider's expiry_warning).
 resource "jira_align_connector" "basic_wo" {
   name      = "jira-cloud-wo"
   jira_url  = "https://example.atlassian.net"
@@ -31,6 +32,7 @@ resource "jira_align_connector" "basic_wo" {
     username            = "svc-align@example.com"
     password_wo         = var.jira_api_token
     password_wo_version = 1
+    password_expires_at = "2027-03-01T00:00:00Z"
   }
 }
 

@@ -37,14 +37,19 @@ func (s *Server) handleMyself(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	at, problem, advice := s.checkAccessTokenLocked(call)
+	var name string
+	if at != nil {
+		name = s.userNameLocked(at.user)
+	}
 	s.mu.Unlock()
 	if at == nil {
 		s.oauthError(w, r, http.StatusUnauthorized, problem, advice)
 		return
 	}
 	u := s.users[at.user]
+	// Like Jira, a renamed user keeps its key and answers with its new name.
 	writeJSON(w, http.StatusOK, myself{
-		Name:         at.user,
+		Name:         name,
 		Key:          at.user,
 		DisplayName:  u.DisplayName,
 		EmailAddress: u.Email,

@@ -2,6 +2,7 @@ package jirasim
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -250,5 +251,42 @@ func TestRevokeAll(t *testing.T) {
 	}
 	if n := f.sim.RevokeAll(); n != 0 {
 		t.Fatalf("second RevokeAll = %d", n)
+	}
+}
+
+// A renamed user keeps its key and its tokens, which now answer the new name; HTTP Basic takes
+// the new name only.
+func TestRenameUser(t *testing.T) {
+	o := newOAuthFixture(t, Options{})
+	if err := o.sim.RenameUser("nobody", "x"); err == nil {
+		t.Fatal("renaming an unknown user succeeded")
+	}
+	if err := o.sim.RenameUser(svcUser, adminUser); err == nil {
+		t.Fatal("renaming onto a taken name succeeded")
+	}
+	if err := o.sim.RenameUser(svcUser, "svc-align-2"); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := o.myselfSigned("", nil)
+	want := `{"name":"svc-align-2","key":"svc-align","displayName":"Align Service","emailAddress":"svc-align@example.com","active":true}`
+	if resp.StatusCode != http.StatusOK || string(body) != want {
+		t.Fatalf("%d %s, want %s", resp.StatusCode, body, want)
+	}
+	if live := o.sim.LiveTokens(); len(live) != 1 || live[0].User != "svc-align-2" {
+		t.Fatalf("live tokens %+v", live)
+	}
+	// An unknown request token: a user who logs in gets token_rejected, one who does not a
+	// Basic challenge.
+	form := "oauth_token=unknown&approve=Allow"
+	if resp, _ := o.authorize(form, svcUser, svcPass, true); !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
+		t.Fatalf("the old name still logs in: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, body = o.authorize(form, "svc-align-2", svcPass, true)
+	o.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
+	if err := o.sim.RenameUser("svc-align-2", svcUser); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := o.myselfSigned("", nil); !strings.Contains(string(body), `"name":"svc-align"`) {
+		t.Fatalf("renamed back: %d %s", resp.StatusCode, body)
 	}
 }

@@ -203,7 +203,10 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 // bodies.
 func (s *Server) basicAuth(w http.ResponseWriter, r *http.Request, needAdmin bool) (string, bool) {
 	name, pass, ok := r.BasicAuth()
-	u, known := s.users[name]
+	s.mu.Lock()
+	key, known := s.userKeyLocked(name)
+	s.mu.Unlock()
+	u := s.users[key]
 	if !ok || !known || !u.Active || subtle.ConstantTimeCompare([]byte(u.Password), []byte(pass)) != 1 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="protected-area"`)
 		s.writeError(w, r, http.StatusUnauthorized, "authentication failed: bad or missing HTTP Basic credentials")
@@ -213,5 +216,5 @@ func (s *Server) basicAuth(w http.ResponseWriter, r *http.Request, needAdmin boo
 		s.writeError(w, r, http.StatusForbidden, "user "+name+" is not a Jira administrator")
 		return "", false
 	}
-	return name, true
+	return key, true
 }

@@ -91,7 +91,7 @@ func (s *Server) LiveTokens() []AccessToken {
 	out := make([]AccessToken, len(live))
 	for i, at := range live {
 		out[i] = AccessToken{
-			Token: at.token, ConsumerKey: at.consumerKey, User: at.user,
+			Token: at.token, ConsumerKey: at.consumerKey, User: s.userNameLocked(at.user),
 			CreatedAt: at.createdAt, ExpiresAt: at.expiresAt,
 		}
 	}
@@ -169,4 +169,48 @@ func (s *Server) TotalRequests() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.totalCount
+}
+
+// RenameUser renames a Jira user, as an administrator can in Jira's user management. As in Jira,
+// the user keeps its key (its name at New), password and access tokens: those tokens now act as
+// the new name (/rest/api/2/myself answers it, with the old key), HTTP Basic takes the new name
+// only. It fails when no user is called oldName or newName is taken.
+func (s *Server) RenameUser(oldName, newName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.userKeyLocked(oldName)
+	if !ok {
+		return fmt.Errorf("jirasim: no user %q", oldName)
+	}
+	if _, taken := s.userKeyLocked(newName); taken || newName == "" {
+		return fmt.Errorf("jirasim: user name %q is taken or empty", newName)
+	}
+	if newName == key {
+		delete(s.renamed, key)
+	} else {
+		s.renamed[key] = newName
+	}
+	return nil
+}
+
+// userKeyLocked returns the key of the user currently called name. s.mu must be held.
+func (s *Server) userKeyLocked(name string) (string, bool) {
+	for key, current := range s.renamed {
+		if current == name {
+			return key, true
+		}
+	}
+	if _, renamed := s.renamed[name]; renamed {
+		return "", false // the old name of a renamed user
+	}
+	_, ok := s.users[name]
+	return name, ok
+}
+
+// userNameLocked returns the current name of the user with key. s.mu must be held.
+func (s *Server) userNameLocked(key string) string {
+	if name, ok := s.renamed[key]; ok {
+		return name
+	}
+	return key
 }

@@ -142,6 +142,8 @@ type Server struct {
 	tokenSeq   int64
 	counts     map[string]int64
 	totalCount int64
+	// renamed maps the key of each renamed user (its name at New) to its current name.
+	renamed map[string]string
 }
 
 type link struct {
@@ -201,6 +203,7 @@ func New(opts Options) *Server {
 		accTokens: map[string]*accTok{},
 		nonces:    map[nonceKey]int64{},
 		counts:    map[string]int64{},
+		renamed:   map[string]string{},
 	}
 	if s.users == nil {
 		s.users = map[string]User{}
