@@ -135,6 +135,12 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &he) && he.StatusCode == http.StatusNotFound
 }
 
+// IsConflict reports whether err is (or wraps) an HTTPError with status 409.
+func IsConflict(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && he.StatusCode == http.StatusConflict
+}
+
 // IsTokenGone reports whether err is (or wraps) an OAuthError saying the token can no longer be
 // used: token_rejected, token_expired, or consumer_key_unknown (the consumer's application link
 // was deleted, which invalidates its tokens).

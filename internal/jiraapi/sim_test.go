@@ -26,13 +26,24 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T, opts jirasim.Options) *simEnv {
 	t.Helper()
+	return newSimEnvWith(t, opts, nil)
+}
+
+// newSimEnvWith is newSimEnv with wrap, when not nil, between the client and the simulator (to
+// lose or mangle answers).
+func newSimEnvWith(t *testing.T, opts jirasim.Options, wrap func(sim http.Handler) http.Handler) *simEnv {
+	t.Helper()
 	opts.ContextPath = "/jira"
 	opts.Users = map[string]jirasim.User{
 		adminName:    {Password: adminPassword, Admin: true, DisplayName: "Admin", Email: "admin@example.com", Active: true},
 		approverName: {Password: approverPassword, DisplayName: "Align Service", Email: "svc@example.com", Active: true},
 	}
 	sim := jirasim.New(opts)
-	srv := httptest.NewTLSServer(sim.Handler())
+	h := sim.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
 	c, err := New(srv.URL+"/jira/", newHTTPX(t, srv, 2))
 	if err != nil {
