@@ -483,9 +483,12 @@ func parseConsumerPublicKey(s string) (*rsa.PublicKey, []byte, error) {
 }
 
 // setConsumerLocked sets (cs != nil) or removes (cs == nil) the incoming
-// consumer of link id. Replacing a consumer by one with another key or
-// public key, or removing it, invalidates every token of the old consumer.
-// s.mu must be held.
+// consumer of link id. Removing the consumer, or replacing it by one with
+// another consumer key, invalidates every token of the old consumer. Replacing
+// only its public key (or name, description, flags) keeps the tokens: they
+// stay live, but from now on only a request signed with the new key's private
+// half can use or revoke them (the old one gets signature_invalid). s.mu must
+// be held.
 func (s *Server) setConsumerLocked(id string, cs *consumerState) error {
 	l := s.links[id]
 	if l == nil {
@@ -497,7 +500,7 @@ func (s *Server) setConsumerLocked(id string, cs *consumerState) error {
 		}
 	}
 	if old := l.consumer; old != nil {
-		if cs == nil || old.Key != cs.Key || old.PublicKey != cs.PublicKey {
+		if cs == nil || old.Key != cs.Key {
 			s.invalidateConsumerLocked(old.Key)
 		}
 		delete(s.byKey, old.Key)
