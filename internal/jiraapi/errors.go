@@ -156,6 +156,15 @@ func IsTokenGone(err error) bool {
 	return false
 }
 
+// IsSignatureInvalid reports whether err is (or wraps) an OAuthError signature_invalid: Jira
+// holds another public key for the consumer than the one matching the signing key. A token
+// refused that way is not gone: if the consumer's key was replaced after it was issued, it is
+// still live, and a request signed with the consumer's current key can use or revoke it.
+func IsSignatureInvalid(err error) bool {
+	var oe *OAuthError
+	return errors.As(err, &oe) && oe.Problem == ProblemSignatureInvalid
+}
+
 // ParseOAuthProblem extracts oauth_problem and oauth_problem_advice from an OAuth error response:
 // the WWW-Authenticate: OAuth … header first, then the form-encoded body. Both results are
 // sanitized: the problem keeps only [A-Za-z0-9_] (at most 64 bytes), the advice loses control
