@@ -126,6 +126,8 @@ type clients struct {
 	secrets []string
 	// now is the clock used for expiry decisions (tests may replace it).
 	now func() time.Time
+	// signingKeys are the private keys tokens were obtained with in this run.
+	signingKeys *keyring
 }
 
 // needAlign returns the Align client or a diagnostic naming the attribute and its env var.
@@ -199,7 +201,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	c := &clients{http: hc, now: p.now}
+	c := &clients{http: hc, now: p.now, signingKeys: &keyring{}}
 	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
 	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
 	switch {
