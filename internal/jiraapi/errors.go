@@ -137,6 +137,12 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &he) && he.StatusCode == http.StatusNotFound
 }
 
+// IsConflict reports whether err is (or wraps) an HTTPError with status 409.
+func IsConflict(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && he.StatusCode == http.StatusConflict
+}
+
 // IsTokenGone reports whether err is (or wraps) an OAuthError saying the token can no longer be
 // used: token_rejected, token_expired, or consumer_key_unknown (the consumer's application link
 // was deleted, which invalidates its tokens).
@@ -150,6 +156,15 @@ func IsTokenGone(err error) bool {
 		return true
 	}
 	return false
+}
+
+// IsSignatureInvalid reports whether err is (or wraps) an OAuthError signature_invalid: Jira
+// holds another public key for the consumer than the one matching the signing key. A token
+// refused that way is not gone: if the consumer's key was replaced after it was issued, it is
+// still live, and a request signed with the consumer's current key can use or revoke it.
+func IsSignatureInvalid(err error) bool {
+	var oe *OAuthError
+	return errors.As(err, &oe) && oe.Problem == ProblemSignatureInvalid
 }
 
 // ParseOAuthProblem extracts oauth_problem and oauth_problem_advice from an OAuth error response:

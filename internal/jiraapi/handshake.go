@@ -199,6 +199,14 @@ func (c *Client) UnconfirmedAdvice(n int, at time.Time, consumer, approver strin
 		exchanges, approver, c.url(pathAccessTokens), consumer, at.UTC().Format(time.RFC3339))
 }
 
+// RevokeAdvice says where to revoke by hand an access token of consumer, approved by user and
+// issued at issuedAt (RFC 3339), that the provider could not revoke. [assumed]: the page is the
+// one the revoke call is modelled on.
+func (c *Client) RevokeAdvice(consumer, user, issuedAt string) string {
+	return fmt.Sprintf("revoke it in Jira as user %q (profile > Tools > View OAuth Access Tokens, %s): the token of consumer %q issued at %s. "+
+		"Deleting the consumer's application link revokes it too.", user, c.url(pathAccessTokens), consumer, issuedAt)
+}
+
 // handshakeOnce runs the three steps once. A *restartError asks for a new run.
 func (c *Client) handshakeOnce(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, callbackURL string) (*AccessToken, error) {
 	reqToken, reqSecret, err := c.requestToken(ctx, consumer, callbackURL)

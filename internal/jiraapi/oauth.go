@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/dghubble/oauth1"
@@ -329,4 +330,26 @@ func (c *Client) Revoke(ctx context.Context, consumer OAuthConsumer, token, toke
 		return oe
 	}
 	return unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+}
+
+// RevokeWithKeys revokes an access token like Revoke, signed with consumer.PrivateKey first and,
+// while Jira refuses the signature (signature_invalid), with each of others in turn. Replacing a
+// consumer's public key does not invalidate the tokens issued before: they stay live, and only a
+// request signed with the key the consumer holds now can revoke them. Keys equal to one already
+// tried are skipped. When no key is accepted, the last attempt's error is returned.
+func (c *Client) RevokeWithKeys(ctx context.Context, consumer OAuthConsumer, others []*rsa.PrivateKey, token, tokenSecret string) error {
+	err := c.Revoke(ctx, consumer, token, tokenSecret)
+	tried := []*rsa.PrivateKey{consumer.PrivateKey}
+	for _, k := range others {
+		if !IsSignatureInvalid(err) {
+			return err
+		}
+		if k == nil || slices.ContainsFunc(tried, func(t *rsa.PrivateKey) bool { return t != nil && t.PublicKey.Equal(&k.PublicKey) }) {
+			continue
+		}
+		tried = append(tried, k)
+		debug(ctx, "revoke signature refused; signing with another key of the consumer", map[string]any{"consumer_key": consumer.Key})
+		err = c.Revoke(ctx, OAuthConsumer{Key: consumer.Key, PrivateKey: k}, token, tokenSecret)
+	}
+	return err
 }

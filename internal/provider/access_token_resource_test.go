@@ -58,6 +58,7 @@ func chainConfig(t *testing.T, env *acctest.Env, o chainOpts) string {
 // and, unless noConnector, an oauth1 jira_align_connector fed by the other three. The *Extra
 // fields are lines added to a block; the tests that need more resources append their own.
 type chainHCL struct {
+	keyPair       string // the whole jira_align_key_pair "test" block; default 2048 bits
 	consumerKey   string
 	consumerExtra string // in the link's consumer object
 	linkExtra     string
@@ -72,10 +73,13 @@ func (h chainHCL) render(env *acctest.Env) string {
 	if h.tokenKey == "" {
 		h.tokenKey = "jira_align_key_pair.test.private_key_pem"
 	}
-	cfg := fmt.Sprintf(`
-resource "jira_align_key_pair" "test" {
+	if h.keyPair == "" {
+		h.keyPair = `resource "jira_align_key_pair" "test" {
   rsa_bits = 2048
-}
+}`
+	}
+	cfg := fmt.Sprintf(`
+%s
 
 resource "jira_application_link" "test" {
   name    = "Jira Align"
@@ -93,7 +97,7 @@ resource "jira_align_access_token" "test" {
   private_key_pem = %s
   %s
 }
-`, env.AlignURL, h.consumerKey, h.consumerExtra, h.linkExtra, h.tokenKey, h.tokenExtra)
+`, h.keyPair, env.AlignURL, h.consumerKey, h.consumerExtra, h.linkExtra, h.tokenKey, h.tokenExtra)
 	if h.noConnector {
 		return cfg
 	}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -167,6 +168,14 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 		Name: plan.Name.ValueString(), RPCURL: plan.RPCURL.ValueString(), DisplayURL: plan.DisplayURL.ValueString(), TypeID: "generic",
 	})
 	if err != nil {
+		var ue *jiraapi.UnconfirmedLinkError
+		if errors.As(err, &ue) && ue.Link != nil {
+			// The operation ran out of time, but the link exists: keep it in state with the
+			// error, so Terraform tracks it (as tainted, replaced at the next apply) instead of
+			// leaving it behind.
+			plan.ID = types.StringValue(ue.Link.ID)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
 		resp.Diagnostics.AddError("Cannot create the Jira application link", errorDetail(ctx, err))
 		return
 	}

@@ -141,6 +141,8 @@ type clients struct {
 	now func() time.Time
 	// expiryWarning is how long before a credential expires the plan warns (expiry_warning).
 	expiryWarning time.Duration
+	// signingKeys are the private keys tokens were obtained with in this run.
+	signingKeys *keyring
 }
 
 // needAlign returns the Align client or a diagnostic naming the attribute and its env var.
@@ -218,7 +220,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning}
+	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning, signingKeys: &keyring{}}
 	if s := valueOrEnv(cfg.ExpiryWarning.StringValue, EnvExpiryWarning); s != "" {
 		d, err := time.ParseDuration(s)
 		switch {

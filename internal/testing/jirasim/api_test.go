@@ -148,7 +148,7 @@ func TestDeleteLinkInvalidatesTokens(t *testing.T) {
 		t.Fatalf("links %+v", links)
 	}
 	resp, body := o.admin(http.MethodDelete, "/rest/applinks/3.0/applicationlink/"+links[0].ID, nil)
-	if resp.StatusCode != http.StatusNoContent {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete: %d %s", resp.StatusCode, body)
 	}
 	if len(o.sim.LiveTokens()) != 0 {
@@ -179,7 +179,7 @@ func TestDeleteLinkHookAndConsumerDelete(t *testing.T) {
 	o2 := newOAuthFixture(t, Options{})
 	id = o2.sim.Links()[0].ID
 	resp, body = o2.admin(http.MethodDelete, consumerPath(id), nil)
-	if resp.StatusCode != http.StatusNoContent {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete consumer: %d %s", resp.StatusCode, body)
 	}
 	resp, body = o2.myselfSigned("", nil)
@@ -203,16 +203,37 @@ func TestConsumerReplacement(t *testing.T) {
 		t.Fatalf("after an identical PUT: %d %s", r.StatusCode, b)
 	}
 
-	// Same key, new public key: old tokens are invalid.
+	// Same key, new public key: the old token stays live, but a request signed with the old
+	// key fails signature_invalid, the revocation included; signed with the new key, the same
+	// token is used and revoked.
 	resp, body = o.admin(http.MethodPut, consumerPath(id), consumerBody(testKey, pemPublic(t, &b.PublicKey)))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 	resp, body = o.myselfSigned("", nil) // signed with the old key
 	o.expectProblem(resp, body, http.StatusUnauthorized, "signature_invalid")
-	resp, body = o.signedDo(http.MethodGet, o.base+"/rest/api/2/myself", "", b,
-		o.oauthParams(testKey, map[string]string{"oauth_token": o.token}), nil)
+	resp, body = o.revoke("action=revoke", true) // signed with the old key
+	o.expectProblem(resp, body, http.StatusUnauthorized, "signature_invalid")
+	if live := o.sim.LiveTokens(); len(live) != 1 || live[0].Token != o.token {
+		t.Fatalf("after the key change LiveTokens = %+v, want the old token", live)
+	}
+	withNewKey := func(method, url, form string, hdr map[string]string) (*http.Response, []byte) {
+		return o.signedDo(method, url, form, b, o.oauthParams(testKey, map[string]string{"oauth_token": o.token}), hdr)
+	}
+	if resp, body = withNewKey(http.MethodGet, o.base+"/rest/api/2/myself", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the old token signed with the new key: %d %s", resp.StatusCode, body)
+	}
+	revoke := func() (*http.Response, []byte) {
+		return withNewKey(http.MethodPost, o.base+"/plugins/servlet/oauth/users/access-tokens", "action=revoke", map[string]string{"X-Atlassian-Token": "no-check"})
+	}
+	if resp, body = revoke(); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("revoking the old token signed with the new key: %d %s", resp.StatusCode, body)
+	}
+	resp, body = revoke()
 	o.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
+	if live := o.sim.LiveTokens(); len(live) != 0 {
+		t.Fatalf("after the revoke LiveTokens = %+v", live)
+	}
 
 	// A new handshake with the new key works; renaming the key drops it.
 	cfg := o.config(testKey, b)

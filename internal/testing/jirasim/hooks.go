@@ -2,6 +2,7 @@ package jirasim
 
 import (
 	"cmp"
+	"crypto/rsa"
 	"fmt"
 	"maps"
 	"slices"
@@ -132,9 +133,11 @@ func (s *Server) DeleteLink(id string) bool {
 
 // SetConsumer sets, replaces or (c == nil) removes a link's incoming
 // consumer out of band, with the PUT/DELETE endpoints' validation and
-// effects: tokens of the previous consumer become invalid when its key or
-// public key changes or it is removed. It fails for an unknown link, an
-// invalid consumer, or a key that another link uses.
+// effects: tokens of the previous consumer become invalid when its consumer
+// key changes or it is removed; when only its public key changes they stay
+// live, usable and revocable only with requests signed by the new key. It
+// fails for an unknown link, an invalid consumer, or a key that another link
+// uses.
 func (s *Server) SetConsumer(linkID string, c *Consumer) error {
 	var cs *consumerState
 	if c != nil {
@@ -213,4 +216,30 @@ func (s *Server) userNameLocked(key string) string {
 		return name
 	}
 	return key
+}
+
+// CheckCredentials says whether Jira would accept, right now, a request
+// signed by consumer consumerKey with the private half of signer and carrying
+// access token token: nil when it would, else an error naming the
+// oauth_problem it would answer (consumer_key_unknown, signature_invalid,
+// token_rejected or token_expired). Nonces and timestamps are not part of
+// the question. It is cheap enough to be polled every few milliseconds.
+func (s *Server) CheckCredentials(consumerKey string, signer *rsa.PublicKey, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.byKey[consumerKey]
+	switch {
+	case l == nil || l.consumer == nil:
+		return fmt.Errorf("%s: no application link registers consumer %q", problemConsumerKeyUnknown, consumerKey)
+	case signer == nil || !l.consumer.pub.Equal(signer):
+		return fmt.Errorf("%s: consumer %q holds another public key", problemSignatureInvalid, consumerKey)
+	}
+	at := s.accTokens[token]
+	switch {
+	case at == nil || at.consumerKey != consumerKey:
+		return fmt.Errorf("%s: not a live access token of consumer %q", problemTokenRejected, consumerKey)
+	case !s.nowLocked().Before(at.expiresAt):
+		return fmt.Errorf("%s: the access token has expired", problemTokenExpired)
+	}
+	return nil
 }
