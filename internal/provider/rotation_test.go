@@ -76,7 +76,8 @@ func TestAccChain_keyAndTokenRotatedTogether(t *testing.T) {
 	cfg := func(n int) string {
 		h := chainHCL{consumerKey: "JiraAlignBoth", connectorName: "both",
 			keyPair:    fmt.Sprintf("resource \"jira_align_key_pair\" \"test\" {\n  rsa_bits = 2048\n  keepers  = { rotated = \"%d\" }\n}", n),
-			tokenExtra: fmt.Sprintf("keepers = { rotated = \"%d\" }\n", n) + cbdLifecycle}
+			// Pinned to the approving administrator, which also keeps the approver warning out.
+			tokenExtra: fmt.Sprintf("keepers = { rotated = \"%d\" }\nexpected_authorized_user = %q\n", n, acctest.AdminUser) + cbdLifecycle}
 		return env.ProviderBlock() + h.render(env)
 	}
 	var before int64
