@@ -72,9 +72,8 @@ type recordedResponse struct {
 // can read oauth_expires_in and classify oauth_problem answers itself (the library only returns
 // a string error).
 type recorder struct {
-	base      http.RoundTripper
-	ctx       context.Context
-	userAgent string
+	base http.RoundTripper
+	ctx  context.Context
 
 	mu   sync.Mutex
 	last *recordedResponse
@@ -86,11 +85,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer cancel()
 	stop := context.AfterFunc(req.Context(), cancel)
 	defer stop()
-	req2 := req.Clone(ctx)
-	if r.userAgent != "" && req2.Header.Get("User-Agent") == "" {
-		req2.Header.Set("User-Agent", r.userAgent)
-	}
-	resp, err := r.base.RoundTrip(req2)
+	resp, err := r.base.RoundTrip(req.Clone(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +112,7 @@ func (r *recorder) response() *recordedResponse {
 // oauthConfig returns an oauth1.Config for one token call (request token or access token), and
 // the recorder its HTTP client goes through.
 func (c *Client) oauthConfig(ctx context.Context, consumer OAuthConsumer, callbackURL string) (*oauth1.Config, *recorder) {
-	rec := &recorder{base: c.hc.Transport(), ctx: ctx, userAgent: c.hc.Settings().UserAgent}
+	rec := &recorder{base: c.hc.Transport(), ctx: ctx}
 	return &oauth1.Config{
 		ConsumerKey: consumer.Key,
 		CallbackURL: callbackURL,
