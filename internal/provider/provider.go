@@ -126,6 +126,8 @@ type clients struct {
 	secrets []string
 	// now is the clock used for expiry decisions (tests may replace it).
 	now func() time.Time
+	// version is the provider's version, a field of every log line.
+	version string
 }
 
 // needAlign returns the Align client or a diagnostic naming the attribute and its env var.
@@ -156,6 +158,8 @@ func (c *clients) jiraAdmin(diags *diag.Diagnostics, purpose string) (jiraapi.Ba
 }
 
 func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	ctx = tflog.SetField(ctx, "provider_version", p.version)
+	tflog.Info(ctx, "configuring the jira provider", map[string]any{"terraform_version": req.TerraformVersion})
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
@@ -176,7 +180,9 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: "terraform-provider-jira/" + p.version}
+	// Every request names this build and the CLI that runs it (Terraform or OpenTofu, which
+	// reports its own version here).
+	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: httpx.UserAgent(p.version, req.TerraformVersion)}
 	if s := cfg.RequestTimeout.ValueString(); s != "" {
 		d, err := validators.CheckDuration(s)
 		if err != nil {
@@ -199,7 +205,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	c := &clients{http: hc, now: p.now}
+	c := &clients{http: hc, now: p.now, version: p.version}
 	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
 	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
 	switch {
@@ -293,10 +299,12 @@ func providerClients(data any, diags *diag.Diagnostics) *clients {
 	return c
 }
 
-// logContext returns ctx with every secret this call may handle masked in provider logs: the
-// configured credentials, the given extra values, PEM blocks and OAuth header values.
+// logContext returns ctx with the provider's version as a field of every log line and every
+// secret this call may handle masked in provider logs: the configured credentials, the given
+// extra values, PEM blocks and OAuth header values.
 func (c *clients) logContext(ctx context.Context, extra ...string) context.Context {
 	secrets := secretStrings(append(append([]string(nil), extra...), c.secrets...)...)
+	ctx = tflog.SetField(ctx, "provider_version", c.version)
 	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
 	ctx = tflog.MaskMessageStrings(ctx, secrets...)
 	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, sensitiveLogKeys...)
