@@ -142,6 +142,8 @@ type Server struct {
 	tokenSeq   int64
 	counts     map[string]int64
 	totalCount int64
+	userAgents map[string]int64
+	lastUA     string
 }
 
 type link struct {
@@ -190,17 +192,18 @@ func New(opts Options) *Server {
 		panic(fmt.Sprintf("jirasim: invalid ContextPath %q", opts.ContextPath))
 	}
 	s := &Server{
-		ctxPath:   ctx,
-		users:     maps.Clone(opts.Users),
-		lifetime:  opts.TokenLifetime,
-		omitExp:   opts.OmitExpiryFields,
-		baseClock: opts.Now,
-		links:     map[string]*link{},
-		byKey:     map[string]*link{},
-		reqTokens: map[string]*reqTok{},
-		accTokens: map[string]*accTok{},
-		nonces:    map[nonceKey]int64{},
-		counts:    map[string]int64{},
+		ctxPath:    ctx,
+		users:      maps.Clone(opts.Users),
+		lifetime:   opts.TokenLifetime,
+		omitExp:    opts.OmitExpiryFields,
+		baseClock:  opts.Now,
+		links:      map[string]*link{},
+		byKey:      map[string]*link{},
+		reqTokens:  map[string]*reqTok{},
+		accTokens:  map[string]*accTok{},
+		nonces:     map[nonceKey]int64{},
+		counts:     map[string]int64{},
+		userAgents: map[string]int64{},
 	}
 	if s.users == nil {
 		s.users = map[string]User{}
@@ -266,6 +269,8 @@ func (s *Server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.totalCount++
+		s.userAgents[r.UserAgent()]++
+		s.lastUA = r.UserAgent()
 		s.mu.Unlock()
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 		if err != nil {

@@ -7,7 +7,8 @@
 // and serves a control API on its own port for out-of-band actions that a person would otherwise
 // do in the Jira or Jira Align UI:
 //
-//	GET  /state                 what both simulators hold, and request/connection counts (JSON)
+//	GET  /state                 what both simulators hold, request/connection counts, and how many
+//	                            requests came with each User-Agent (JSON)
 //	POST /jira/revoke-all       revoke every live access token ("View OAuth Access Tokens > Revoke")
 //	POST /jira/advance?by=1h    move the Jira clock
 //	POST /align/delete?id=N     delete a connector in the Jira Align UI
@@ -95,6 +96,7 @@ func main() {
 			"align_requests": align.RequestCounts(), "jira_requests": jira.RequestCounts(),
 			"align_total": align.TotalRequests(), "jira_total": jira.TotalRequests(),
 			"align_connections": alignC.conns.Load(), "jira_connections": jiraC.conns.Load(),
+			"align_user_agents": align.UserAgents(), "jira_user_agents": jira.UserAgents(),
 		})
 	})
 	control.HandleFunc("POST /jira/revoke-all", func(w http.ResponseWriter, _ *http.Request) {
