@@ -144,8 +144,9 @@ const Product = "terraform-provider-jira"
 
 // UserAgent is the User-Agent every request of the provider carries:
 // "terraform-provider-jira/<providerVersion> (Terraform/<cliVersion>)", where cliVersion is the
-// version the CLI (Terraform or OpenTofu) reported when it configured the provider. Without a
-// CLI version (a client that does not send one) the comment is left out.
+// version the CLI reported when it configured the provider: Terraform's own version, or for
+// OpenTofu the Terraform version whose provider features it supports (OpenTofu 1.12 reports
+// 1.13.0). Without a CLI version (a client that does not send one) the comment is left out.
 func UserAgent(providerVersion, cliVersion string) string {
 	ua := Product + "/" + providerVersion
 	if cliVersion != "" {
