@@ -62,9 +62,8 @@ prefix = "terraform-provider-jira_%s_" % ver
 want = {prefix + p + ".zip" for p in ["linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64",
                                       "windows_amd64", "windows_arm64", "freebsd_amd64", "freebsd_arm64"]}
 want.add(prefix + "manifest.json")
-missing = want - set(sums)
-if missing:
-    sys.exit("SHA256SUMS lacks %s" % sorted(missing))
+if set(sums) != want:
+    sys.exit("SHA256SUMS lists %s, want exactly %s" % (sorted(sums), sorted(want)))
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 for name, digest in sums.items():
@@ -75,6 +74,23 @@ print(sums[prefix + "linux_amd64.zip"])
 EOF
 ) || fail "checksums"
 say "SHA256SUMS lists the 8 archives and the manifest, and every sum matches (linux_amd64: zh:$ZH)"
+
+# The signature the registries check: a detached binary GPG signature of SHA256SUMS.
+if [ -f "$SUMS.sig" ]; then
+  if [ -f "$DIST/signing-key.asc" ]; then # make release-snapshot-signed's throwaway key
+    keyring=$(mktemp -d)
+    out=$(GNUPGHOME=$keyring gpg --batch --quiet --import "$DIST/signing-key.asc" 2>&1 &&
+      GNUPGHOME=$keyring gpg --batch --status-fd 1 --verify "$SUMS.sig" "$SUMS" 2>/dev/null) || true
+    GNUPGHOME=$keyring gpgconf --kill gpg-agent 2>/dev/null || true
+    rm -rf "$keyring"
+  else # signed with a key of the caller's keyring
+    out=$(gpg --batch --status-fd 1 --verify "$SUMS.sig" "$SUMS" 2>/dev/null) || true
+  fi
+  grep -q '^\[GNUPG:\] GOODSIG' <<<"$out" && grep -q '^\[GNUPG:\] VALIDSIG' <<<"$out" || fail "$(basename "$SUMS").sig does not verify: $out"
+  say "$(basename "$SUMS").sig: good signature by $(grep '^\[GNUPG:\] VALIDSIG' <<<"$out" | awk '{print $3}')"
+else
+  say "unsigned snapshot (make release-snapshot-signed signs it with a throwaway key)"
+fi
 
 # h1: is the CLIs' hash of a package's contents (golang.org/x/mod/sumdb/dirhash Hash1).
 H1=$(python3 - "$ZIP" "$VER" <<'EOF'
