@@ -53,7 +53,8 @@ type Settings struct {
 	MaxRetries int
 	// CACertPEM holds extra PEM trust roots, added to the system pool.
 	CACertPEM string
-	// UserAgent is sent on every request.
+	// UserAgent is sent on every request, by every *http.Client this package builds (see
+	// UserAgent the function for the provider's value).
 	UserAgent string
 	// MinBackoff and MaxBackoff bound the exponential backoff between attempts.
 	MinBackoff, MaxBackoff time.Duration
@@ -133,14 +134,49 @@ func (c *Client) Settings() Settings { return c.settings }
 // Transport returns the shared keep-alive transport, for wrapping (for example by an OAuth signer).
 func (c *Client) Transport() http.RoundTripper { return c.transport }
 
-// HTTPClient returns an *http.Client over rt with this client's timeout, which never follows
-// redirects (the OAuth approval step reads its verifier from a 302).
+// HTTPClient returns an *http.Client over rt with this client's timeout and User-Agent, which
+// never follows redirects (the OAuth approval step reads its verifier from a 302). It is the
+// only way requests leave the provider: Do uses it, and so do the OAuth token calls that
+// dghubble/oauth1 makes.
 func (c *Client) HTTPClient(rt http.RoundTripper) *http.Client {
+	if c.settings.UserAgent != "" {
+		rt = &userAgentTransport{base: rt, userAgent: c.settings.UserAgent}
+	}
 	return &http.Client{
 		Transport:     rt,
 		Timeout:       c.settings.RequestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// Product is the product token that starts the provider's User-Agent.
+const Product = "terraform-provider-jira"
+
+// UserAgent is the User-Agent every request of the provider carries:
+// "terraform-provider-jira/<providerVersion> (Terraform/<cliVersion>)", where cliVersion is the
+// version the CLI reported when it configured the provider: Terraform's own version, or for
+// OpenTofu the Terraform version whose provider features it supports (OpenTofu 1.12 reports
+// 1.13.0). Without a CLI version (a client that does not send one) the comment is left out.
+func UserAgent(providerVersion, cliVersion string) string {
+	ua := Product + "/" + providerVersion
+	if cliVersion != "" {
+		ua += " (Terraform/" + cliVersion + ")"
+	}
+	return ua
+}
+
+// userAgentTransport sets User-Agent on every request it sends, replacing any the caller or a
+// library set.
+type userAgentTransport struct {
+	base      http.RoundTripper
+	userAgent string
+}
+
+func (t *userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// A RoundTripper must not modify the caller's request.
+	r := req.Clone(req.Context())
+	r.Header.Set("User-Agent", t.userAgent)
+	return t.base.RoundTrip(r)
 }
 
 // CloseIdleConnections releases pooled connections.
@@ -160,9 +196,6 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 	}
 	for k, v := range r.Header {
 		req.Header[k] = append([]string(nil), v...)
-	}
-	if c.settings.UserAgent != "" {
-		req.Header.Set("User-Agent", c.settings.UserAgent)
 	}
 	res, err := hc.Do(req)
 	if err != nil {
