@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
@@ -24,6 +25,11 @@ const (
 	// orphanRevokeTimeout bounds the revocation of a token issued to a handshake that then
 	// failed, when the caller's context is already done.
 	orphanRevokeTimeout = 30 * time.Second
+	// exchangeGrace is how long an access-token exchange already on its way may still wait for
+	// Jira's answer after the caller's context ended (an interrupt, a CLI that died): a token
+	// Jira issues in that time is received, and revoked, instead of being left live and
+	// unknown. Jira answers the exchange at once, so a short grace covers an answer in flight.
+	exchangeGrace = 2 * time.Second
 	// maxLifetime caps a lifetime read from Jira so that time arithmetic cannot overflow.
 	maxLifetime = 100 * 365 * 24 * time.Hour
 
@@ -363,10 +369,18 @@ func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken s
 }
 
 // accessToken exchanges the approved request token for an access token (step 3). It sends the
-// verifier exactly once: every transient failure asks for a restart.
+// verifier exactly once: every transient failure asks for a restart. Once sent, the exchange
+// waits up to exchangeGrace for its answer after ctx ends, so that a token Jira issued can be
+// revoked.
 func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqToken, reqSecret, verifier string) (*AccessToken, error) {
 	const call = callAccessToken
-	cfg, rec := c.oauthConfig(ctx, consumer, "")
+	if ctx.Err() != nil {
+		// Given up before the verifier was sent: nothing was issued.
+		return nil, ctxError(ctx, call)
+	}
+	xctx, release := graceContext(ctx, exchangeGrace)
+	defer release()
+	cfg, rec := c.oauthConfig(xctx, consumer, "")
 	sent := time.Now()
 	at, as, err := cfg.AccessToken(reqToken, reqSecret, verifier)
 	res := rec.response()
@@ -443,6 +457,29 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 		tok.AuthorizationExpiresAt = sent.Add(d).UTC()
 	}
 	return tok, nil
+}
+
+// graceContext returns a context that ends grace after ctx does (or when release is called), for
+// a call whose answer matters even when the caller has given up. The request's own timeout
+// (request_timeout) still bounds it.
+func graceContext(ctx context.Context, grace time.Duration) (_ context.Context, release func()) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var timer *time.Timer
+	var mu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, cancel)
+	})
+	return gctx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // lifetime parses an optional lifetime in seconds; ok is false when the field is absent.

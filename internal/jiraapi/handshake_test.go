@@ -159,6 +159,52 @@ func TestHandshakeCancelledAfterTokenRevokes(t *testing.T) {
 	}
 }
 
+// A context that ends while the access-token exchange is on its way (an interrupt, a CLI that
+// died): Jira's answer, arriving within exchangeGrace, is still read, and the token it carries
+// is revoked instead of being left live. An answer later than the grace is not waited for.
+func TestHandshakeCancelledDuringExchange(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		answer  time.Duration
+		revoked bool
+		want    string
+	}{
+		{name: "answer within the grace", answer: 300 * time.Millisecond, revoked: true, want: "was revoked"},
+		{name: "answer after the grace", answer: exchangeGrace + time.Second, want: "Jira may have issued an access token"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeJira(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f.on(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) bool {
+				cancel() // the caller gives up once the exchange reached Jira
+				select {
+				case <-time.After(c.answer):
+				case <-r.Context().Done():
+				}
+				f.accessToken(w, r, n) // Jira issues the token whether or not the client is still there
+				return true
+			})
+			start := time.Now()
+			_, err := f.client.Handshake(ctx, testConsumer(t), testApprover, f.callbackURL())
+			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want context.Canceled saying %q", err, c.want)
+			}
+			assertNoSecret(t, err.Error())
+			if d := time.Since(start); d > exchangeGrace+time.Second {
+				t.Errorf("Handshake took %s, beyond the grace of %s", d, exchangeGrace)
+			}
+			got := f.revokedTokens()
+			if c.revoked && (len(got) != 1 || got[0] != "at-"+secretMark+"-1") {
+				t.Errorf("revoked = %v, want the token issued during the grace", got)
+			}
+			if !c.revoked && len(got) != 0 {
+				t.Errorf("revoked = %v, want none (the answer never arrived)", got)
+			}
+		})
+	}
+}
+
 func TestHandshakeContextCancelledDuringApproval(t *testing.T) {
 	f := newFakeJira(t)
 	f.on(pathAuthorize, func(w http.ResponseWriter, r *http.Request, n int) bool {
