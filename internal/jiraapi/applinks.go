@@ -240,8 +240,15 @@ func (c *Client) GetApplicationLink(ctx context.Context, admin BasicAuth, id str
 			if err := json.Unmarshal(res.Body, &out); err != nil {
 				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)}
 			}
-			if out.ID == "" {
+			switch {
+			case out.ID == "":
 				out.ID = id
+			case !strings.EqualFold(out.ID, id):
+				// A misrouting proxy or cache: refuse it, or the state would describe (and
+				// later change or delete) a link it never asked for.
+				return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+					"Jira answered with application link %q, not %q: the answer is refused, so that nothing is done to a link this configuration did not ask for "+
+						"(a proxy or cache in front of Jira may route requests to the wrong object)", sanitizeText(truncate(out.ID, 64)), id)}
 			}
 			return nil
 		case http.StatusNotFound:

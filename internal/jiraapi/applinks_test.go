@@ -295,3 +295,42 @@ func TestCreateApplicationLinkConflictNamesTheLink(t *testing.T) {
 		})
 	}
 }
+
+// A read of one link answered with another (a misrouting proxy or cache) is refused, naming both
+// ids, and not retried; an answer without an id is taken as the link asked for.
+func TestGetApplicationLinkAboutAnotherRefused(t *testing.T) {
+	var hits int
+	var mu sync.Mutex
+	c := applinksServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		id := strings.TrimPrefix(r.URL.Path, "/jira/rest/applinks/3.0/applicationlink/")
+		l := ApplicationLink{ID: "7b0e5c1d-0000-4000-8000-000000000007", Name: "theirs", RPCURL: "https://other.example", TypeID: "generic"}
+		switch id {
+		case "no-id":
+			l.ID = ""
+		case "7B0E5C1D-0000-4000-8000-000000000007":
+			// the same id in other letter case
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(l)
+	})
+	ctx := context.Background()
+	_, err := c.GetApplicationLink(ctx, testAdmin, "1a2b3c4d-0000-4000-8000-000000000001")
+	if err == nil || !strings.Contains(err.Error(), `application link "7b0e5c1d-0000-4000-8000-000000000007", not "1a2b3c4d-0000-4000-8000-000000000001"`) {
+		t.Fatalf("err = %v, want a refusal naming both ids", err)
+	}
+	if IsNotFound(err) {
+		t.Error("a swapped answer reads as not found (the link would be dropped from state)")
+	}
+	if hits != 1 {
+		t.Errorf("%d requests, want 1 (not retried)", hits)
+	}
+	if l, err := c.GetApplicationLink(ctx, testAdmin, "no-id"); err != nil || l.ID != "no-id" {
+		t.Errorf("answer without id: %+v, %v", l, err)
+	}
+	if l, err := c.GetApplicationLink(ctx, testAdmin, "7B0E5C1D-0000-4000-8000-000000000007"); err != nil || l.Name != "theirs" {
+		t.Errorf("same id in other case: %+v, %v", l, err)
+	}
+}
