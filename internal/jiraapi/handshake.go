@@ -293,13 +293,19 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 		return "", err
 	}
 	debug(ctx, "approval answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode, "attempts": res.Attempts})
-	if ctx.Err() != nil && (res.StatusCode < 300 || res.StatusCode >= 400) {
+	if ctx.Err() != nil && res.StatusCode != http.StatusFound {
 		// An answer racing the cancellation: the handshake is abandoned either way.
 		return "", ctxError(ctx, call)
 	}
 	switch {
-	case res.StatusCode >= 300 && res.StatusCode < 400:
+	case res.StatusCode == http.StatusFound:
+		// Only a 302 Found carries the verifier: another redirect is not Jira approving.
 		return verifierFromRedirect(consumer, approver, reqToken, res)
+	case res.StatusCode >= 300 && res.StatusCode < 400:
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+			"Jira answered the approval with HTTP %d %s%s instead of the 302 Found that carries the verifier, so the approval is not taken as given: "+
+				"check that jira_url is Jira's own address (a proxy or load balancer in front of it may redirect)",
+			res.StatusCode, http.StatusText(res.StatusCode), locationOrigin(res.Header.Get("Location")))}
 	case res.StatusCode == http.StatusUnauthorized:
 		oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken)
 		switch oe.Problem {
@@ -334,6 +340,23 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: "Jira answered the approval with a page instead of a redirect to the callback: the approval form was not accepted (is the approval page behind single sign-on, or does it need a browser session?)"}
 	}
 	return "", unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+}
+
+// locationOrigin describes where a redirect points, by its origin only (the rest of a Location
+// may carry the request token): " to https://host", " to a page of the same server", or ""
+// when there is no Location.
+func locationOrigin(loc string) string {
+	if strings.TrimSpace(loc) == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(loc))
+	switch {
+	case err != nil:
+		return " (with a Location that is not a URL)"
+	case u.Host == "":
+		return " to a page of the same server"
+	}
+	return " to " + sanitizeText(truncate(strings.ToLower(u.Scheme)+"://"+u.Host, 200))
 }
 
 // verifierFromRedirect reads oauth_verifier (or oauth_problem) from the approval redirect's

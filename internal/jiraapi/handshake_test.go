@@ -454,6 +454,41 @@ func TestHandshakeApprovalErrors(t *testing.T) {
 			want: []string{`the approving Jira user "svc-align" denied access to consumer "JiraAlignTest"`},
 		},
 		{
+			// A 307 carrying a perfectly good verifier is still not the approval: only a 302
+			// is. The error names the status and where it pointed, never the token.
+			name:     "307 with a verifier",
+			approver: testApprover,
+			handler: func(w http.ResponseWriter, r *http.Request, n int) bool {
+				vals, _ := url.ParseQuery(readBody(r))
+				w.Header().Set("Location", "https://Align.Example:8443/cb?x=1&oauth_token="+vals.Get("oauth_token")+"&oauth_verifier=ver-"+secretMark)
+				w.WriteHeader(http.StatusTemporaryRedirect)
+				return true
+			},
+			want:   []string{"HTTP 307 Temporary Redirect to https://Align.Example:8443 instead of the 302 Found that carries the verifier", "jira_url"},
+			status: http.StatusTemporaryRedirect,
+		},
+		{
+			name:     "308 on the same server",
+			approver: testApprover,
+			handler: func(w http.ResponseWriter, r *http.Request, n int) bool {
+				w.Header().Set("Location", "/jira/plugins/servlet/oauth/authorize?oauth_token=rt-"+secretMark)
+				w.WriteHeader(http.StatusPermanentRedirect)
+				return true
+			},
+			want:   []string{"HTTP 308 Permanent Redirect to a page of the same server instead of the 302 Found"},
+			status: http.StatusPermanentRedirect,
+		},
+		{
+			name:     "303 without Location",
+			approver: testApprover,
+			handler: func(w http.ResponseWriter, r *http.Request, n int) bool {
+				w.WriteHeader(http.StatusSeeOther)
+				return true
+			},
+			want:   []string{"HTTP 303 See Other instead of the 302 Found"},
+			status: http.StatusSeeOther,
+		},
+		{
 			name:     "login page",
 			approver: testApprover,
 			handler: func(w http.ResponseWriter, r *http.Request, n int) bool {
