@@ -30,7 +30,11 @@ const (
 	DefaultMaxRetries     = 5
 	DefaultMinBackoff     = 250 * time.Millisecond
 	DefaultMaxBackoff     = 20 * time.Second
-	maxResponseBytes      = 16 << 20
+	// maxResponseBytes bounds an answer's body: the largest the APIs send (a page of 100
+	// connectors, the list of a Jira's application links) is well below 1 MiB.
+	maxResponseBytes = 4 << 20
+	// maxHeaderBytes bounds an answer's headers.
+	maxHeaderBytes = 1 << 20
 )
 
 // Settings configures a Client.
@@ -84,15 +88,16 @@ func New(s Settings) (*Client, error) {
 	}
 	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tlsConfig,
-		TLSHandshakeTimeout:   15 * time.Second,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        tlsConfig,
+		TLSHandshakeTimeout:    15 * time.Second,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        90 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		ForceAttemptHTTP2:      true,
+		MaxResponseHeaderBytes: maxHeaderBytes,
 	}
 	c := &Client{settings: s, transport: tr}
 	c.http = c.HTTPClient(tr)
@@ -188,6 +193,10 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 	var resp *Response
 	err := c.Retry(ctx, call, func(ctx context.Context, attempt int) error {
 		res, err := c.once(ctx, hc, r)
+		var final *permanentError
+		if errors.As(err, &final) {
+			err = Permanent(fmt.Errorf("%s: %w", call, final.err))
+		}
 		if err != nil {
 			if IsTLSError(err) {
 				// A certificate or protocol problem does not go away by retrying, and nothing
@@ -257,7 +266,7 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 		return nil, fmt.Errorf("reading the response body: %w", err)
 	}
 	if len(data) > maxResponseBytes {
-		return nil, Permanent(fmt.Errorf("the response body is larger than %d bytes", maxResponseBytes))
+		return nil, Permanent(fmt.Errorf("the answer's body is larger than %d MiB, more than any answer of this API: it is refused", maxResponseBytes>>20))
 	}
 	return &Response{StatusCode: res.StatusCode, Header: res.Header, Body: data}, nil
 }
