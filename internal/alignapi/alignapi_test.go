@@ -885,3 +885,33 @@ func TestAnswerAboutAnotherConnectorRefused(t *testing.T) {
 		}
 	}
 }
+
+// A create answered with another connector (here one that already existed) is refused: the
+// caller must never record that connector as the one it created.
+func TestCreateAnsweredWithAnotherConnectorRefused(t *testing.T) {
+	f := newFake(t)
+	f.add(Connector{ID: 7, Name: "theirs", JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic})
+	f.hook = func(w http.ResponseWriter, r *http.Request, _ []byte, _ int) bool {
+		if r.Method != http.MethodPost {
+			return false
+		}
+		f.mu.Lock()
+		other := *f.conns[7]
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(other)
+		return true
+	}
+	c := f.start(t)
+	got, err := c.CreateConnector(context.Background(), ConnectorInput{Name: "mine", JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic, Username: "u", Password: "p"})
+	if got != nil || err == nil || !strings.Contains(err.Error(), `answered the create with connector 7 named "theirs", not a connector named "mine"`) {
+		t.Fatalf("got %+v, %v; want the answer refused", got, err)
+	}
+	if n := f.count(http.MethodPost); n != 1 {
+		t.Errorf("%d POSTs, want 1", n)
+	}
+	if n := f.count(http.MethodPut) + f.count(http.MethodDelete); n != 0 {
+		t.Errorf("%d writes after the refused answer", n)
+	}
+}

@@ -174,6 +174,13 @@ func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Conne
 	err = c.hc.Retry(ctx, callCreate, func(ctx context.Context, _ int) error {
 		var created *Connector
 		err := c.do(ctx, ep, body, s, decodeInto(&created))
+		if err == nil && !strings.EqualFold(strings.TrimSpace(created.Name), strings.TrimSpace(in.Name)) {
+			// Another connector than the one asked for (a misrouting proxy): never let the
+			// state name it.
+			return httpx.Permanent(fmt.Errorf("%s: Jira Align answered the create with connector %d named %q, not a connector named %q: the answer is refused, "+
+				"so that nothing is done to a connector this configuration did not create; if Jira Align did create %q, the next apply reports it with the command that imports it",
+				callCreate, created.ID, s.clean(created.Name, maxMessageRunes), in.Name, in.Name))
+		}
 		if err == nil {
 			out = created
 			return nil
