@@ -72,10 +72,12 @@ type Answer struct {
 	Body   []byte
 }
 
-// Rule matches requests by method (empty: any) and path substring (empty: any).
+// Rule matches requests by method (empty: any), exact path (empty: any) and path substring
+// (empty: any).
 type Rule struct {
 	Behaviour    Behaviour
 	Method       string
+	Path         string
 	PathContains string
 
 	From, To string        // Misroute
@@ -89,6 +91,7 @@ type Rule struct {
 
 func (r *Rule) matches(req *http.Request) bool {
 	return (r.Method == "" || strings.EqualFold(r.Method, req.Method)) &&
+		(r.Path == "" || req.URL.Path == r.Path) &&
 		(r.PathContains == "" || strings.Contains(req.URL.Path, r.PathContains))
 }
 
@@ -102,6 +105,8 @@ type Peer struct {
 	rules []Rule
 	hits  map[string]int // "METHOD path", every request
 	fired map[Behaviour]int
+	// longest is the longest time a hostile answer kept a request open.
+	longest time.Duration
 	// sent counts the bytes the endless and trickling behaviours wrote.
 	sent atomic.Int64
 }
@@ -172,12 +177,27 @@ func (p *Peer) rule(r *http.Request) *Rule {
 	return nil
 }
 
+// Longest returns the longest time one hostile answer kept its request open (until the client
+// gave up on it, for the endless and trickling behaviours).
+func (p *Peer) Longest() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.longest
+}
+
 func (p *Peer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rule := p.rule(r)
 	if rule == nil {
 		p.next.ServeHTTP(w, r)
 		return
 	}
+	start := time.Now()
+	defer func() {
+		d := time.Since(start)
+		p.mu.Lock()
+		p.longest = max(p.longest, d)
+		p.mu.Unlock()
+	}()
 	switch rule.Behaviour {
 	case Misroute:
 		r2 := r.Clone(r.Context())
