@@ -2,9 +2,14 @@ package provider_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -203,4 +208,304 @@ func TestAccHostile_swappedIDs(t *testing.T) {
 		},
 		CheckDestroy: h.onlyStateGone(),
 	})
+}
+
+// The hostile acceptance tests' provider settings: every call must end within
+// (hostileRetries + 1) × hostileTimeout plus hostileMargin.
+const (
+	hostileTimeout = 2 * time.Second
+	hostileRetries = 1
+	hostileMargin  = 2 * time.Second
+	// hostileHeap bounds the growth of this process's heap (where the provider runs) during a
+	// step against a peer that sends without end.
+	hostileHeap = 128 << 20
+)
+
+func (h *hostileEnv) hostileBlock() string {
+	return h.block(acctest.BlockOptions{RequestTimeout: hostileTimeout.String(), MaxRetries: hostileRetries})
+}
+
+// bounded checks, after a step against hostile peers, that no hostile answer held a call longer
+// than its budget, and that nothing outside the state was touched.
+func (h *hostileEnv) bounded(t *testing.T) {
+	t.Helper()
+	budget := (hostileRetries+1)*hostileTimeout + hostileMargin
+	for _, p := range []*hostile.Peer{h.align, h.jira} {
+		if l := p.Longest(); l > hostileTimeout+hostileMargin {
+			t.Errorf("one hostile answer held its request %s (request_timeout %s)", l, hostileTimeout)
+		}
+		for k, d := range p.Spans() {
+			if d > budget {
+				t.Errorf("%s was held %s in all, beyond (max_retries + 1) × request_timeout + margin = %s", k, d, budget)
+			} else {
+				t.Logf("%s: hostile answers for %s", k, d.Round(time.Millisecond))
+			}
+		}
+	}
+	if err := h.untouched(); err != nil {
+		t.Error(err)
+	}
+}
+
+// noControl fails when a diagnostic carries a character a terminal would interpret.
+func noControl(t *testing.T, rec *acctest.Diagnostics) {
+	t.Helper()
+	for _, d := range rec.All() {
+		if strings.ContainsAny(d.Text(), "\x1b\x07\u202e\r") {
+			t.Errorf("a diagnostic carries control or bidi characters from the peer: %q", d.Text())
+		}
+	}
+}
+
+// TestAccHostile_redirectElsewhere: peers that redirect every call to another origin, with each
+// redirect status. The provider never follows them (the other origin, which would answer,
+// counts no request), fails each create with a message naming the redirect, and leaves
+// nothing behind.
+func TestAccHostile_redirectElsewhere(t *testing.T) {
+	acctest.PreCheck(t)
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			h := newHostileEnv(t)
+			h.align.Set(hostile.Rule{Behaviour: hostile.Redirect, Target: h.elsewhere.URL, Status: status})
+			h.jira.Set(hostile.Rule{Behaviour: hostile.Redirect, Target: h.elsewhere.URL, Status: status})
+			rec := &acctest.Diagnostics{}
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: h.RecordingProviderFactories(rec),
+				Steps: []resource.TestStep{{
+					Config:      h.hostileBlock() + swapConfig,
+					ExpectError: regexp.MustCompile(`(?s)redirect`),
+				}},
+				CheckDestroy: func(*terraform.State) error { return h.untouched() },
+			})
+			for _, re := range []*regexp.Regexp{
+				regexp.MustCompile(`Cannot create the Jira Align connector: create connector: Jira Align answered HTTP ` + strconv.Itoa(status) + `.*redirect, which is not followed`),
+				regexp.MustCompile(`Cannot create the Jira application link: create Jira application link: Jira answered HTTP ` + strconv.Itoa(status) + `.*redirected`),
+			} {
+				if !anyMatch(rec.All(), re) {
+					t.Errorf("no diagnostic matches %q; got %q", re, texts(rec.All()))
+				}
+			}
+			h.bounded(t)
+			if n, m := len(h.Align.Connectors()), len(h.Jira.Links()); n != 1 || m != 1 {
+				t.Errorf("%d connectors and %d links, want only those made outside the state", n, m)
+			}
+		})
+	}
+}
+
+// TestAccHostile_endless: peers whose answers never end: a body (to the creates) and a header
+// (to the reads of a refresh). Each call gives up within its budget, the heap of the process
+// running the provider stays bounded, and nothing outside the state is touched.
+func TestAccHostile_endless(t *testing.T) {
+	acctest.PreCheck(t)
+	h := newHostileEnv(t)
+	cfg := h.hostileBlock() + swapConfig
+	var heap *hostile.HeapWatch
+	heapBounded := func(*terraform.State) error { return nil }
+	start := func(rules func()) func() {
+		return func() {
+			rules()
+			heap = hostile.WatchHeap()
+		}
+	}
+	stop := func(t *testing.T) {
+		t.Helper()
+		if heap == nil {
+			return
+		}
+		if grew := heap.Stop(); grew > hostileHeap {
+			t.Errorf("the heap grew by %d MiB against an endless peer", grew>>20)
+		} else {
+			t.Logf("the heap grew by %d MiB against an endless peer", grew>>20)
+		}
+		heap = nil
+		h.bounded(t)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: h.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: start(func() {
+					h.align.Set(hostile.Rule{Behaviour: hostile.EndlessBody, Method: "POST", Path: "/rest/align/api/2/Connectors"})
+					h.jira.Set(hostile.Rule{Behaviour: hostile.EndlessBody, Method: "PUT", Path: "/rest/applinks/3.0/applicationlink"})
+				}),
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)larger\s+than\s+4\s+MiB`),
+			},
+			{
+				PreConfig: func() {
+					stop(t)
+					h.align.Set()
+					h.jira.Set()
+				},
+				Config: cfg,
+				Check:  heapBounded,
+			},
+			{
+				PreConfig: start(func() {
+					h.align.Set(hostile.Rule{Behaviour: hostile.EndlessHeader, Method: "GET", PathContains: "/Connectors/"})
+					h.jira.Set(hostile.Rule{Behaviour: hostile.EndlessHeader, Method: "GET", PathContains: "/applicationlink/"})
+				}),
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)Cannot read the Jira Align connector.*(exceeded|headers)`),
+			},
+			{
+				PreConfig: func() {
+					stop(t)
+					h.align.Set()
+					h.jira.Set()
+				},
+				Config:   cfg,
+				PlanOnly: true,
+			},
+		},
+		CheckDestroy: h.onlyStateGone(),
+	})
+}
+
+// TestAccHostile_trickle: a peer that answers the refresh's reads a byte at a time. The
+// request_timeout bounds each attempt, so the refresh fails within
+// (max_retries + 1) × request_timeout plus a margin, naming the timeout, and the next honest
+// plan finds the state unchanged.
+func TestAccHostile_trickle(t *testing.T) {
+	acctest.PreCheck(t)
+	h := newHostileEnv(t)
+	cfg := h.hostileBlock() + swapConfig
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: h.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				PreConfig: func() {
+					h.align.Set(hostile.Rule{Behaviour: hostile.Trickle, Method: "GET", PathContains: "/Connectors/", Interval: 100 * time.Millisecond})
+					h.jira.Set(hostile.Rule{Behaviour: hostile.Trickle, Method: "GET", PathContains: "/applicationlink/", Interval: 100 * time.Millisecond})
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)Cannot read the Jira (Align connector|application link).*failed\s+after\s+2\s+attempts.*deadline\s+exceeded`),
+			},
+			{
+				PreConfig: func() {
+					h.bounded(t)
+					for _, p := range []*hostile.Peer{h.align, h.jira} {
+						if p.Fired()[hostile.Trickle] == 0 {
+							t.Error("the trickling rule never fired")
+						}
+					}
+					h.align.Set()
+					h.jira.Set()
+				},
+				Config:   cfg,
+				PlanOnly: true,
+			},
+		},
+		CheckDestroy: h.onlyStateGone(),
+	})
+}
+
+// TestAccHostile_hostileValues: answers full of values a peer should never send. Reads that
+// carry terminal escapes, bidi overrides and megabyte strings are either refused or land in
+// state as data that the next apply corrects on the state's own objects; no diagnostic carries
+// a control character; creates answered with another object (a connector of another name, a
+// link to another URL) are refused before anything is done to that object; malformed bodies
+// fail within their budget.
+func TestAccHostile_hostileValues(t *testing.T) {
+	acctest.PreCheck(t)
+	h := newHostileEnv(t)
+	cfg := h.hostileBlock() + swapConfig
+	rec := &acctest.Diagnostics{}
+	huge := strings.Repeat("h", 256<<10)
+	escape := "\x1b]8;;https://evil.example\x07\u202e"
+	theirConn := fmt.Sprintf(`{"id":%d,"name":"theirs","jiraUrl":"https://jira.example.com","jiraType":2,"authType":"basic","username":"someone","credentialVersion":1,"updatedAt":"2026-01-01T00:00:00Z"}`, h.theirConnector.ID)
+	theirLink := fmt.Sprintf(`{"id":%q,"name":"OOB","rpcUrl":"https://oob.example.com","displayUrl":"https://oob.example.com","typeId":"generic"}`, h.theirLink)
+	answer := func(status int, body string) func(*http.Request, hostile.Answer) hostile.Answer {
+		return func(_ *http.Request, a hostile.Answer) hostile.Answer {
+			return hostile.Answer{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}
+		}
+	}
+	evil := func(_ *http.Request, a hostile.Answer) hostile.Answer {
+		body := strings.TrimSpace(string(a.Body))
+		if strings.HasPrefix(body, "{") && len(body) > 2 {
+			// Later members win: the hostile values replace the real ones.
+			a.Body = []byte(body[:len(body)-1] + `,"name":` + jsonString("mine"+escape) + `,"username":` + jsonString(escape+huge) + `,"displayUrl":` + jsonString("https://x.example/"+escape) + `}`)
+		}
+		return a
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: h.RecordingProviderFactories(rec),
+		Steps: []resource.TestStep{
+			{
+				// The creates answered with the objects made outside the state.
+				PreConfig: func() {
+					h.align.Set(hostile.Rule{Behaviour: hostile.Rewrite, Method: "POST", Path: "/rest/align/api/2/Connectors", Edit: answer(http.StatusCreated, theirConn)})
+					h.jira.Set(hostile.Rule{Behaviour: hostile.Rewrite, Method: "PUT", Path: "/rest/applinks/3.0/applicationlink", Edit: answer(http.StatusCreated, theirLink)})
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)answered\s+the\s+create\s+with`),
+			},
+			{
+				// Honest again: the next apply reports what the refused creates made, by id,
+				// with the commands that import them; here they are removed instead.
+				PreConfig: func() {
+					h.bounded(t)
+					for _, c := range h.Align.Connectors() {
+						if c.ID != h.theirConnector.ID {
+							h.Align.DeleteConnector(c.ID)
+						}
+					}
+					for _, l := range h.Jira.Links() {
+						if l.ID != h.theirLink {
+							h.Jira.DeleteLink(l.ID)
+						}
+					}
+					h.align.Set()
+					h.jira.Set()
+				},
+				Config: cfg,
+			},
+			{
+				// Reads full of escapes and megabyte strings.
+				PreConfig: func() {
+					h.align.Set(hostile.Rule{Behaviour: hostile.Rewrite, Method: "GET", PathContains: "/Connectors/", Edit: evil})
+					h.jira.Set(hostile.Rule{Behaviour: hostile.Rewrite, Method: "GET", PathContains: "/applicationlink/", Edit: evil})
+				},
+				Config:             cfg,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// Malformed bodies on every read.
+				PreConfig: func() {
+					malformed := func(_ *http.Request, a hostile.Answer) hostile.Answer {
+						a.Body = []byte(`{"id":` + strings.Repeat("[", 100000) + "\x00\xff")
+						return a
+					}
+					h.align.Set(hostile.Rule{Behaviour: hostile.Rewrite, Method: "GET", Edit: malformed})
+					h.jira.Set(hostile.Rule{Behaviour: hostile.Rewrite, Method: "GET", Edit: malformed})
+				},
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)could\s+not\s+be\s+decoded|not\s+an\s+application\s+link`),
+			},
+			{
+				// Honest again: the apply corrects the state's own objects only.
+				PreConfig: func() {
+					h.bounded(t)
+					h.align.Set()
+					h.jira.Set()
+				},
+				Config: cfg,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("jira_align_connector.mine", "name", "mine"),
+					func(*terraform.State) error { return h.untouched() },
+				),
+			},
+		},
+		CheckDestroy: h.onlyStateGone(),
+	})
+	noControl(t, rec)
+}
+
+// jsonString is s as a JSON string literal (control characters escaped, as JSON requires).
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

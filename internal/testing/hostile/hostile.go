@@ -105,8 +105,10 @@ type Peer struct {
 	rules []Rule
 	hits  map[string]int // "METHOD path", every request
 	fired map[Behaviour]int
-	// longest is the longest time a hostile answer kept a request open.
+	// longest is the longest time a hostile answer kept a request open; spans holds, per
+	// "METHOD path", when the first hostile answer began and the last one ended.
 	longest time.Duration
+	spans   map[string][2]time.Time
 	// sent counts the bytes the endless and trickling behaviours wrote.
 	sent atomic.Int64
 }
@@ -114,7 +116,7 @@ type Peer struct {
 // New starts a Peer for t in front of next (a simulator's handler), honest until Set gives it
 // rules, and stops it when t ends.
 func New(t testing.TB, next http.Handler) *Peer {
-	p := &Peer{next: next, hits: map[string]int{}, fired: map[Behaviour]int{}}
+	p := &Peer{next: next, hits: map[string]int{}, fired: map[Behaviour]int{}, spans: map[string][2]time.Time{}}
 	p.srv = httptest.NewUnstartedServer(p)
 	p.srv.EnableHTTP2 = false // HTTP/1.1, so that a behaviour can take the connection over
 	p.srv.StartTLS()
@@ -123,11 +125,13 @@ func New(t testing.TB, next http.Handler) *Peer {
 	return p
 }
 
-// Set replaces the rules; the first matching rule applies. Set() makes the peer honest again.
+// Set replaces the rules (the first matching rule applies) and starts Longest and Spans afresh.
+// Set() makes the peer honest again.
 func (p *Peer) Set(rules ...Rule) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rules = append([]Rule(nil), rules...)
+	p.longest, p.spans = 0, map[string][2]time.Time{}
 }
 
 // Hits returns how many requests arrived for method and path (the path as sent, below the
@@ -185,6 +189,18 @@ func (p *Peer) Longest() time.Duration {
 	return p.longest
 }
 
+// Spans returns, per "METHOD path", how long it was from the start of the first hostile answer
+// to the end of the last: for one call with its retries, how long the peer held the client.
+func (p *Peer) Spans() map[string]time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]time.Duration, len(p.spans))
+	for k, sp := range p.spans {
+		out[k] = sp[1].Sub(sp[0])
+	}
+	return out
+}
+
 func (p *Peer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rule := p.rule(r)
 	if rule == nil {
@@ -193,9 +209,16 @@ func (p *Peer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	defer func() {
-		d := time.Since(start)
+		end := time.Now()
+		key := r.Method + " " + r.URL.Path
 		p.mu.Lock()
-		p.longest = max(p.longest, d)
+		p.longest = max(p.longest, end.Sub(start))
+		sp, ok := p.spans[key]
+		if !ok {
+			sp[0] = start
+		}
+		sp[1] = end
+		p.spans[key] = sp
 		p.mu.Unlock()
 	}()
 	switch rule.Behaviour {

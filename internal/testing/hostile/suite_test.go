@@ -2,6 +2,7 @@ package hostile_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -380,10 +381,11 @@ func hostileValues(w *world, a hostile.Answer) hostile.Answer {
 	switch ct := a.Header.Get("Content-Type"); {
 	case strings.Contains(ct, "json"):
 		body := strings.TrimSpace(string(a.Body))
-		evil := fmt.Sprintf(`"name":"mine%s","displayName":"%s","message":"%s%s","errorMessages":["%s"],"username":"%s","key":"MyKey%s"`, escape, escape, escape, huge, escape, huge, escape)
+		e, h := jsonString(escape), jsonString(huge)
+		evil := fmt.Sprintf(`"name":%s,"displayName":%s,"message":%s,"errorMessages":[%s],"username":%s,"key":%s`, jsonString("mine"+escape), e, jsonString(escape+huge), e, h, jsonString("MyKey"+escape))
 		switch {
 		case strings.HasPrefix(body, "{") && len(body) > 2:
-			a.Body = []byte("{" + evil + "," + body[1:])
+			a.Body = []byte(body[:len(body)-1] + "," + evil + "}") // later members win
 		case strings.HasPrefix(body, "[") && len(body) > 2:
 			a.Body = []byte(`[{"id":1e400,` + evil + "}," + body[1:])
 		default:
@@ -488,4 +490,10 @@ func short(err error) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// jsonString is s as a JSON string literal (control characters escaped, as JSON requires).
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
