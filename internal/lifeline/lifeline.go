@@ -9,8 +9,9 @@
 // WatchParent notices that the parent is gone (the process is reparented, so its parent PID
 // changes) within one poll interval. Cut then cancels every tracked operation's context, waits
 // a bounded time for the operations to finish their own cleanup (an operation that obtained an
-// access token it can no longer hand back revokes it with a detached context), and the process
-// exits.
+// access token it can no longer hand back revokes it with a detached context), runs the
+// functions registered with OnCut (revoking the tokens handed back that the dead CLI may never
+// have saved), and the process exits.
 package lifeline
 
 import (
@@ -35,12 +36,14 @@ type Line struct {
 
 	mu       sync.Mutex
 	inFlight int
+	hooks    map[int]func(context.Context)
+	nextHook int
 }
 
 // New returns a Line that is not cut.
 func New() *Line {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Line{ctx: ctx, cancel: cancel}
+	return &Line{ctx: ctx, cancel: cancel, hooks: map[int]func(context.Context){}}
 }
 
 // Track returns ctx, cancelled also when the line is cut, and the function to call once the
@@ -73,18 +76,63 @@ func (l *Line) InFlight() int {
 	return l.inFlight
 }
 
-// Cut cancels the context of every tracked operation, present and future, and waits at most
-// drain for them to finish. It reports whether they all did.
+// OnCut registers f to run once the line is cut and the operations in flight have finished,
+// with a context that ends drain after that (see Cut). remove unregisters f.
+func (l *Line) OnCut(f func(ctx context.Context)) (remove func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := l.nextHook
+	l.nextHook++
+	l.hooks[id] = f
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.hooks, id)
+	}
+}
+
+// Cut cancels the context of every tracked operation, present and future, waits at most drain
+// for them to finish, then runs the OnCut functions concurrently and waits at most drain for
+// them. It reports whether everything finished in time.
 func (l *Line) Cut(drain time.Duration) bool {
 	l.cancel()
 	deadline := time.Now().Add(drain)
+	finished := true
 	for l.InFlight() > 0 {
 		if time.Now().After(deadline) {
-			return false
+			finished = false
+			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return true
+	l.mu.Lock()
+	hooks := make([]func(context.Context), 0, len(l.hooks))
+	for _, f := range l.hooks {
+		hooks = append(hooks, f)
+	}
+	l.hooks = map[int]func(context.Context){}
+	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, f := range hooks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(ctx)
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		finished = false
+	}
+	return finished
 }
 
 // WatchParent calls gone once, from its own goroutine, when the value of ppid changes from
@@ -123,6 +171,9 @@ var process = New()
 // Track is Line.Track on the process's line. In a process that never calls ExitWithParent
 // (tests that serve the provider in-process) the line is never cut.
 func Track(ctx context.Context) (context.Context, func()) { return process.Track(ctx) }
+
+// OnCut is Line.OnCut on the process's line: f runs only if the CLI dies.
+func OnCut(f func(ctx context.Context)) (remove func()) { return process.OnCut(f) }
 
 // ExitWithParent watches the parent process; once it is gone, it cuts the process's line,
 // waits for the operations in flight (at most DrainTimeout) and exits with status 1.

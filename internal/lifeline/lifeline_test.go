@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -43,6 +44,46 @@ func TestTrackAndCut(t *testing.T) {
 	defer done2()
 	if ctx2.Err() == nil {
 		t.Error("an operation tracked after the cut is not cancelled")
+	}
+}
+
+// The OnCut functions run after the operations in flight finished, concurrently, with a
+// bounded context; a removed one does not run.
+func TestOnCut(t *testing.T) {
+	l := New()
+	_, done := l.Track(context.Background())
+	var order []string
+	var mu sync.Mutex
+	note := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, s)
+	}
+	l.OnCut(func(ctx context.Context) {
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("an OnCut function got a context without deadline")
+		}
+		note("hook")
+	})
+	removed := l.OnCut(func(context.Context) { note("removed hook") })
+	removed()
+	l.OnCut(func(ctx context.Context) { <-ctx.Done() }) // stuck: bounded by the drain
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		note("operation")
+		done()
+	}()
+	start := time.Now()
+	if l.Cut(200 * time.Millisecond) {
+		t.Error("Cut reported that a stuck OnCut function finished")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Cut took %s", d)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2 || order[0] != "operation" || order[1] != "hook" {
+		t.Errorf("order = %v, want the operation, then the hook", order)
 	}
 }
 
@@ -122,6 +163,7 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Hour) // until killed
 	case "provider":
 		ExitWithParent()
+		OnCut(func(context.Context) { fmt.Println("revoked") })
 		ctx, done := Track(context.Background())
 		go func() {
 			<-ctx.Done()
@@ -172,7 +214,10 @@ func TestExitWithParentAfterSIGKILL(t *testing.T) {
 	}
 	_ = cli.Wait()
 	cleaned := make(chan bool, 1)
-	go func() { cleaned <- lines.Scan() && lines.Text() == "cleaned up" }()
+	go func() {
+		ok := lines.Scan() && lines.Text() == "cleaned up"
+		cleaned <- ok && lines.Scan() && lines.Text() == "revoked"
+	}()
 	for alive(pid) {
 		if time.Since(killed) > 3*time.Second {
 			t.Fatalf("the provider process %d is still alive %s after its parent was killed", pid, time.Since(killed))
@@ -181,7 +226,7 @@ func TestExitWithParentAfterSIGKILL(t *testing.T) {
 	}
 	exited := time.Since(killed)
 	if !<-cleaned {
-		t.Error("the provider exited without finishing its operation's cleanup")
+		t.Error("the provider exited without finishing its operation's cleanup, then its OnCut function")
 	}
 	t.Logf("the provider exited %s after its parent was killed", exited.Round(time.Millisecond))
 	if exited > 1500*time.Millisecond {

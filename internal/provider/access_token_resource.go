@@ -24,6 +24,7 @@ import (
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/lifeline"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
 
@@ -258,6 +259,10 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 		resp.Diagnostics.AddError("Cannot verify the new Jira OAuth access token", msg)
 		return
 	}
+	// If the CLI dies before it saves this token (OpenTofu saves state only at the end of an
+	// apply), the exiting provider revokes it: it cannot know whether the token was saved, and
+	// an unsaved one is a live credential nobody knows of. A saved one is renewed by the next plan.
+	lifeline.OnCut(func(ctx context.Context) { _ = api.Revoke(ctx, consumer, tok.Token, tok.Secret) })
 	now := r.c.now().UTC()
 	plan.ID = types.StringValue(tokenID(tok.Token))
 	plan.Token = types.StringValue(tok.Token)

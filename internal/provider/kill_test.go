@@ -51,7 +51,10 @@ type killResult struct {
 	left10s   int           // and 10 s after it
 	exitedIn  time.Duration // when the last of them had exited (0: not within 10 s)
 	orphans   acctest.Mismatch
-	told      []string // the errors of the applies that followed
+	// revokedInState counts the tokens the state names that were revoked as the provider
+	// exited (it cannot know whether the dead CLI saved them); the next plan renews them.
+	revokedInState int
+	told           []string // the errors of the applies that followed
 	// tokensMatch: after the first plain apply, the live tokens are exactly those in state.
 	tokensMatch bool
 	// recovered: following the import commands the errors named, an apply succeeded and the
@@ -65,8 +68,9 @@ type killResult struct {
 // timeout would. The call is then let through, as a server that had it queued answers it.
 //
 // The provider process must be gone within about a second, and no access token may be left
-// live that no state holds (the provider revokes what it obtained, since it cannot know whether
-// the dead CLI saved it). Links and connectors the dead CLI never saved are left (deleting them
+// live that no state holds: the provider revokes every token it obtained, since it cannot know
+// whether the dead CLI saved it (Terraform saves the local state after each resource, OpenTofu
+// only at the end of the apply), and the next plan renews a saved one. Links and connectors the dead CLI never saved are left (deleting them
 // would act on objects no state names); the next plain apply must name each of them with the
 // import command that adopts it, and following those commands must end in an apply after which
 // the simulators hold exactly what the state names.
@@ -217,6 +221,7 @@ func runKillTrial(t *testing.T, bin string, p killPoint) killResult {
 	_, res, err := acctest.ReadStateFile(filepath.Join(dir, "terraform.tfstate"))
 	must(t, err)
 	r.orphans = acctest.Compare(env.Held(), acctest.TrackedBy(res))
+	r.revokedInState = r.orphans.DanglingTokens
 	gone := "not all gone within 10 s"
 	if r.exitedIn > 0 {
 		gone = "all gone after " + r.exitedIn.Round(time.Millisecond).String()
@@ -280,7 +285,7 @@ func cliErrors(out string) []string {
 }
 
 func reportKills(t *testing.T, results []killResult) {
-	var providers, left2s, left10s, tokens, links, connectors, tokensMismatch, unrecovered int
+	var providers, left2s, left10s, tokens, links, connectors, revoked, tokensMismatch, unrecovered int
 	var slowest time.Duration
 	for _, r := range results {
 		providers += r.providers
@@ -289,6 +294,7 @@ func reportKills(t *testing.T, results []killResult) {
 		tokens += len(r.orphans.OrphanTokens)
 		links += len(r.orphans.OrphanLinks)
 		connectors += len(r.orphans.OrphanConnectors)
+		revoked += r.revokedInState
 		if !r.tokensMatch {
 			tokensMismatch++
 		}
@@ -306,7 +312,7 @@ func reportKills(t *testing.T, results []killResult) {
 		exit = "all within " + slowest.Round(time.Millisecond).String()
 	}
 	t.Logf("kill trials (%s): %d kills, %d provider processes; alive 2 s after the kill %d, after 10 s %d (exit: %s); "+
-		"left that no state holds: %d live tokens, %d links, %d connectors; tokens not those in state after a plain apply: %d; "+
-		"not recovered by the named import commands: %d",
-		cliName(), len(results), providers, left2s, left10s, exit, tokens, links, connectors, tokensMismatch, unrecovered)
+		"left that no state holds: %d live tokens, %d links, %d connectors; tokens in state revoked at the exit (renewed by the next apply): %d; "+
+		"tokens not those in state after a plain apply: %d; not recovered by the named import commands: %d",
+		cliName(), len(results), providers, left2s, left10s, exit, tokens, links, connectors, revoked, tokensMismatch, unrecovered)
 }
