@@ -37,6 +37,9 @@ var killPoints = []killPoint{
 // (the last call of the chain: everything made before it is in no state).
 var killCIPoints = map[string]bool{"access-token": true, "myself": true, "connector-create": true}
 
+// diagStart begins a diagnostic in the CLI's output.
+var diagStart = regexp.MustCompile(`(Error|Warning): `)
+
 // sourceLine is a configuration line the CLI quotes under an error ("61: resource ...").
 var sourceLine = regexp.MustCompile(`^\d+: `)
 
@@ -264,12 +267,19 @@ func runKillTrial(t *testing.T, bin string, p killPoint) killResult {
 	return r
 }
 
-// cliErrors returns each "Error:" block of the CLI's output on one line, without the lines
-// that say where in the configuration it arose.
+// cliErrors returns each "Error:" and "Warning:" block of the CLI's output on one line (but the
+// warning about dev_overrides), without the lines that say where in the configuration it arose.
 func cliErrors(out string) []string {
 	var msgs []string
-	parts := strings.Split(out, "Error: ")
-	for _, p := range parts[1:] {
+	parts := diagStart.Split(out, -1)
+	kinds := diagStart.FindAllString(out, -1)
+	for i, p := range parts[1:] {
+		if strings.HasPrefix(p, "Provider development overrides") {
+			continue
+		}
+		if strings.HasPrefix(kinds[i], "Warning") {
+			p = "(warning) " + p
+		}
 		var keep []string
 		for _, line := range strings.Split(p, "\n") {
 			l := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "│"))
