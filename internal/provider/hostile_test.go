@@ -509,3 +509,41 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestAccHostile_approvalNot302: a Jira (or a proxy in front of it) that answers the approval
+// with a 307 carrying a perfectly good verifier is not taken as approving: only a 302 is. The
+// error names the status and where it pointed, never the request token or verifier in the
+// Location, and no token is left live.
+func TestAccHostile_approvalNot302(t *testing.T) {
+	acctest.PreCheck(t)
+	h := newHostileEnv(t)
+	h.jira.Set(hostile.Rule{Behaviour: hostile.Rewrite, Method: "POST", PathContains: "/oauth/authorize",
+		Edit: func(_ *http.Request, a hostile.Answer) hostile.Answer {
+			if a.Status == http.StatusFound {
+				a.Status = http.StatusTemporaryRedirect
+			}
+			return a
+		}})
+	rec := &acctest.Diagnostics{}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: h.RecordingProviderFactories(rec),
+		Steps: []resource.TestStep{{
+			Config: h.hostileBlock() + chainHCL{consumerKey: "JiraAlign307", noConnector: true}.render(h.Env),
+			ExpectError: regexp.MustCompile(`(?s)OAuth approval: Jira answered HTTP 307: Jira answered the approval with HTTP\s+307\s+Temporary\s+Redirect\s+to\s+https://127\.0\.0\.1\s+instead\s+of\s+the\s+302\s+Found\s+that\s+carries\s+the\s+verifier`),
+		}},
+		CheckDestroy: func(*terraform.State) error {
+			if n := len(h.Jira.LiveTokens()); n != 0 {
+				return fmt.Errorf("%d live tokens after a refused approval", n)
+			}
+			return h.untouched()
+		},
+	})
+	if h.jira.Fired()[hostile.Rewrite] == 0 {
+		t.Fatal("the approval was never rewritten")
+	}
+	for _, d := range rec.All() {
+		if strings.Contains(d.Text(), "oauth_token=") || strings.Contains(d.Text(), "oauth_verifier=") || strings.Contains(d.Text(), "jira-align-oauth-callback") {
+			t.Errorf("a diagnostic carries the redirect's Location beyond its origin: %s", d.Text())
+		}
+	}
+}
