@@ -528,7 +528,7 @@ func TestAccHostile_approvalNot302(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: h.RecordingProviderFactories(rec),
 		Steps: []resource.TestStep{{
-			Config: h.hostileBlock() + chainHCL{consumerKey: "JiraAlign307", noConnector: true}.render(h.Env),
+			Config:      h.hostileBlock() + chainHCL{consumerKey: "JiraAlign307", noConnector: true}.render(h.Env),
 			ExpectError: regexp.MustCompile(`(?s)OAuth approval: Jira answered HTTP 307: Jira answered the approval with HTTP\s+307\s+Temporary\s+Redirect\s+to\s+https://127\.0\.0\.1\s+instead\s+of\s+the\s+302\s+Found\s+that\s+carries\s+the\s+verifier`),
 		}},
 		CheckDestroy: func(*terraform.State) error {
