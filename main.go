@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
+	"github.com/jira-align-tf/terraform-provider-jira/internal/lifeline"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/provider"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/quietlog"
 )
@@ -33,6 +34,11 @@ func main() {
 	// Terraform and OpenTofu drop provider logs unless TF_LOG or TF_LOG_PROVIDER is set: do not
 	// produce them then (the largest per-resource cost of a refresh, see BENCHMARKS.md).
 	quietlog.WhenUnobserved(debug, "jira")
+	if !debug {
+		// A CLI killed outright cannot stop its provider: exit once it is gone, after the
+		// operations in flight have cleaned up (see internal/lifeline).
+		defer lifeline.ExitWithParent()()
+	}
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address:         "registry.terraform.io/jira-align-tf/jira",
