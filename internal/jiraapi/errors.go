@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
@@ -523,6 +524,12 @@ func truncateRunes(s string, n int) string {
 }
 
 // classifyPeer is classifyPeer for this client's base URL.
+// fromJira reports whether an answer may come from a Jira, for the Decode callbacks that must
+// leave an answer from another peer to classifyPeer instead of reading it as a garbled one.
+func (c *Client) fromJira(kind peerEndpoint, method, path string, res *httpx.Response) bool {
+	return c.classifyPeer(kind, method, path, res.StatusCode, res.Header, res.Body) == nil
+}
+
 func (c *Client) classifyPeer(kind peerEndpoint, method, path string, status int, h http.Header, body []byte) *NotJiraError {
 	return classifyPeer(c.base, kind, method, path, status, h, body)
 }

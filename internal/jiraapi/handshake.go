@@ -239,7 +239,7 @@ func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callb
 		Refused:   nonceUsed,
 		Decode: func(res *httpx.Response) error {
 			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated ||
-				c.classifyPeer(endpointOAuth, http.MethodPost, pathRequestToken, res.StatusCode, res.Header, res.Body) != nil {
+				!c.fromJira(endpointOAuth, http.MethodPost, pathRequestToken, res) {
 				return nil // not a garbled answer: reported below
 			}
 			// The library parses the body as it is; so does this, to tell a garbled answer.

@@ -274,8 +274,7 @@ func (c *Client) Myself(ctx context.Context, consumer OAuthConsumer, token, toke
 		Method: http.MethodGet, URL: c.url(pathMyself), Header: http.Header{"Accept": {contentTypeJSON}},
 		Idempotent: true, Describe: call,
 		Decode: func(res *httpx.Response) error {
-			if res.StatusCode != http.StatusOK ||
-				c.classifyPeer(endpointREST, http.MethodGet, pathMyself, res.StatusCode, res.Header, res.Body) != nil {
+			if res.StatusCode != http.StatusOK || !c.fromJira(endpointREST, http.MethodGet, pathMyself, res) {
 				return nil // not a garbled answer: reported below
 			}
 			user = User{}
