@@ -160,6 +160,11 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 			if id := createdLinkID(res.Body); id != "" {
 				created := l
 				created.ID = id
+				if answered := answeredRPCURL(res.Body); answered != "" {
+					// A link object: hand on the rpcUrl it names, so that an answer about
+					// another link (a misrouting proxy) is refused by the caller.
+					created.RPCURL = answered
+				}
 				out = &created
 				return nil
 			}
@@ -297,6 +302,18 @@ func (c *Client) unconfirmedLink(ctx context.Context, admin BasicAuth, err error
 // createdLinkID reads the new link's id from a create answer: the link object's "id", or else
 // the last path segment of the first resources-created href (…/applicationlink/<id>). "" when
 // the answer names none.
+// answeredRPCURL is the rpcUrl of a create answer that is the link object ("" for a status
+// entity, which names no URL).
+func answeredRPCURL(body []byte) string {
+	var doc struct {
+		RPCURL string `json:"rpcUrl"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	return strings.TrimSpace(doc.RPCURL)
+}
+
 func createdLinkID(body []byte) string {
 	var doc struct {
 		ID      string `json:"id"`

@@ -381,7 +381,7 @@ func TestAccHostile_trickle(t *testing.T) {
 					h.jira.Set(hostile.Rule{Behaviour: hostile.Trickle, Method: "GET", PathContains: "/applicationlink/", Interval: 100 * time.Millisecond})
 				},
 				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)Cannot read the Jira (Align connector|application link).*failed\s+after\s+2\s+attempts.*deadline\s+exceeded`),
+				ExpectError: regexp.MustCompile(`(?s)Cannot read the Jira (Align connector|application link).*failed\s+after\s+2\s+attempts.*(deadline|Client\.Timeout)\s+exceeded`),
 			},
 			{
 				PreConfig: func() {
