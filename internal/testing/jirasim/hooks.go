@@ -2,9 +2,11 @@ package jirasim
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -169,4 +171,49 @@ func (s *Server) TotalRequests() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.totalCount
+}
+
+// AddLink creates a generic application link out of band, as an administrator would in Jira
+// (Administration > Applications > Application links), with the create call's checks (a name,
+// absolute http(s) URLs, one link per rpcUrl) and, when l.Consumer is set, the consumer call's
+// (a valid key and RSA public key, unused by another link). l.ID and l.TypeID are ignored; an
+// empty DisplayURL is the RPCURL. It returns the new link's id.
+func (s *Server) AddLink(l ApplicationLink) (string, error) {
+	if l.DisplayURL == "" {
+		l.DisplayURL = l.RPCURL
+	}
+	switch {
+	case strings.TrimSpace(l.Name) == "":
+		return "", errors.New("jirasim: a link needs a name")
+	case !validLinkURL(l.RPCURL) || !validLinkURL(l.DisplayURL):
+		return "", errors.New("jirasim: rpcUrl and displayUrl must be absolute http or https URLs")
+	}
+	var cs *consumerState
+	if l.Consumer != nil {
+		var err error
+		if cs, err = newConsumerState(*l.Consumer); err != nil {
+			return "", fmt.Errorf("jirasim: invalid consumer: %w", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	norm := normalizeLinkURL(l.RPCURL)
+	for _, other := range s.links {
+		if normalizeLinkURL(other.rpcURL) == norm {
+			return "", fmt.Errorf("jirasim: an application link with rpcUrl %s already exists", l.RPCURL)
+		}
+	}
+	if cs != nil && s.byKey[cs.Key] != nil {
+		return "", fmt.Errorf("jirasim: consumer key %s is used by another link", cs.Key)
+	}
+	s.linkSeq++
+	nl := &link{seq: s.linkSeq, id: newUUID(), name: l.Name, rpcURL: l.RPCURL, displayURL: l.DisplayURL, tp: "generic"}
+	s.links[nl.id] = nl
+	if cs != nil {
+		if err := s.setConsumerLocked(nl.id, cs); err != nil {
+			delete(s.links, nl.id)
+			return "", fmt.Errorf("jirasim: %w", err)
+		}
+	}
+	return nl.id, nil
 }

@@ -206,3 +206,46 @@ func handshakeNoT(f *fixture) error {
 	_, _, err = cfg.AccessToken(rt, rs, loc.Query().Get("oauth_verifier"))
 	return err
 }
+
+func TestAddLinkHook(t *testing.T) {
+	a, b, small, _ := testKeys(t)
+	f := newFixture(t, Options{})
+	taken := f.createLink() // https://align1.example.com
+
+	id, err := f.sim.AddLink(ApplicationLink{
+		Name: "Jira Align", RPCURL: "https://prod.jiraalign.example",
+		Consumer: &Consumer{Key: "ByHand", Name: "Jira Align", PublicKey: pemPublic(t, &a.PublicKey)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The REST API reads and lists it like a link made through it.
+	resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+id, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"displayUrl":"https://prod.jiraalign.example"`) ||
+		!strings.Contains(string(body), `"typeId":"generic"`) {
+		t.Fatalf("get: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.admin(http.MethodGet, consumerPath(id), nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"key":"ByHand"`) {
+		t.Fatalf("get consumer: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), id) || !strings.Contains(string(body), taken) {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+
+	for name, bad := range map[string]ApplicationLink{
+		"same rpcUrl, other case": {Name: "x", RPCURL: "HTTPS://PROD.jiraalign.example/"},
+		"no name":                 {RPCURL: "https://other.example"},
+		"relative url":            {Name: "x", RPCURL: "other.example"},
+		"consumer key taken":      {Name: "x", RPCURL: "https://other.example", Consumer: &Consumer{Key: "ByHand", PublicKey: pemPublic(t, &b.PublicKey)}},
+		"small key":               {Name: "x", RPCURL: "https://other.example", Consumer: &Consumer{Key: "Other", PublicKey: pemPublic(t, &small.PublicKey)}},
+	} {
+		if _, err := f.sim.AddLink(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if n := len(f.sim.Links()); n != 2 {
+		t.Fatalf("%d links after the refused additions, want 2", n)
+	}
+}
