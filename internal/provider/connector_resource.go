@@ -124,7 +124,7 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Optional: true,
 				MarkdownDescription: "Basic auth: a Jira service account and its password or API token, sent Base64-encoded on every request " +
 					"(so Jira must use TLS). Behind an API-token proxy `username` may be any label and the password is the proxy's token. " +
-					"Give exactly one of `password` and `password_wo`.",
+					"Give one of `password` and `password_wo`; a new connector needs one, an imported one keeps the password Jira Align holds while neither is set.",
 				Attributes: map[string]schema.Attribute{
 					"username": schema.StringAttribute{
 						Required:            true,
@@ -137,7 +137,7 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						MarkdownDescription: "Password or API token. Stored in state; prefer `password_wo` on Terraform/OpenTofu 1.11+.",
 						Validators: []validator.String{
 							stringvalidator.LengthAtLeast(1),
-							stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("password_wo")),
+							stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("password_wo")),
 						},
 					},
 					"password_wo": schema.StringAttribute{
@@ -158,7 +158,8 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"oauth1": schema.SingleNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "OAuth 1.0a (RSA-SHA1): wire it to `jira_align_key_pair` and `jira_align_access_token`. " +
-					"The private key, access token and token secret are stored in state: use encrypted state.",
+					"The private key, access token and token secret are stored in state: use encrypted state. A new connector needs all three; " +
+					"an imported one keeps those Jira Align holds while they are not set.",
 				Attributes: map[string]schema.Attribute{
 					"consumer_key": schema.StringAttribute{
 						Required:            true,
@@ -166,19 +167,19 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Validators:          []validator.String{validators.ConsumerKey()},
 					},
 					"private_key_pem": schema.StringAttribute{
-						Required:            true,
+						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "PKCS#1 or PKCS#8 PEM RSA private key, at least 2048 bits (`jira_align_key_pair.<name>.private_key_pem`).",
 						Validators:          []validator.String{validators.PrivateKeyPEM()},
 					},
 					"access_token": schema.StringAttribute{
-						Required:            true,
+						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`).",
 						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 					},
 					"access_token_secret": schema.StringAttribute{
-						Required:            true,
+						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`).",
 						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
@@ -234,10 +235,8 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 			diags.Append(config.GetAttribute(ctx, path.Root("basic").AtName("password_wo"), &wo)...)
 			in.Password = wo.ValueString()
 		}
-		if in.Password == "" {
-			diags.AddAttributeError(path.Root("basic").AtName("password_wo"), "Missing password",
-				"basic needs password or password_wo; password_wo is write-only and needs Terraform or OpenTofu 1.11 or later.")
-		}
+		// No password: the plan allowed it only for an existing basic connector, whose stored
+		// password Jira Align keeps when the update omits it.
 	case plan.OAuth1 != nil:
 		in.AuthType = alignapi.AuthOAuth1
 		in.ConsumerKey = plan.OAuth1.ConsumerKey.ValueString()
@@ -256,7 +255,7 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 		if err := validators.CheckConsumerKey(in.ConsumerKey); err != nil {
 			diags.AddAttributeError(path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
 		}
-		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); err != nil {
+		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); in.PrivateKeyPEM != "" && err != nil {
 			diags.AddAttributeError(path.Root("oauth1").AtName("private_key_pem"), "Invalid private key", err.Error())
 		}
 	}
@@ -290,6 +289,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 			// instead of leaving it behind.
 			applyConnector(&plan, uc.Connector)
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 			resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, uc.Connector.CredentialVersion)...)
 		}
 		resp.Diagnostics.AddError("Cannot create the Jira Align connector", errorDetail(ctx, err))
@@ -298,6 +298,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
 	applyConnector(&plan, conn)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
 }
 
@@ -331,6 +332,7 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if !modelcmp.Equal(prior, state) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	}
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.ID.ValueString())...)
 	if _, ok := appliedVersion(ctx, req.Private); !ok {
 		// Imported: adopt the current credentials as the baseline.
 		resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
@@ -365,6 +367,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	plan.ID = state.ID
 	applyConnector(&plan, conn)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
 }
 
@@ -386,18 +389,10 @@ func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-func (r *connectorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if _, err := strconv.Atoi(strings.TrimSpace(req.ID)); err != nil {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("Import a connector by its numeric Jira Align id (for example `terraform import jira_align_connector.prod 12`), not %q.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.TrimSpace(req.ID))...)
-}
-
 // ModifyPlan turns an out-of-band credential change into an in-place update that re-sends the
 // configured secrets, and predicts the fingerprint from the configured key.
 func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.checkSecrets(ctx, req, resp)
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
@@ -407,9 +402,13 @@ func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if ok && !stateVersion.IsNull() && stateVersion.ValueInt64() != int64(applied) {
 		var name types.String
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+		resend := "This plan re-sends the configured secrets."
+		if !r.anySecretConfigured(ctx, req) {
+			resend = "No secret is configured, so this plan re-sends none: Jira Align keeps the new credentials, and the update records their credential_version."
+		}
 		resp.Diagnostics.AddWarning("Connector credentials changed outside Terraform",
 			fmt.Sprintf("The credentials of Jira Align connector %q were changed outside Terraform (credential_version %d, last applied %d). "+
-				"This plan re-sends the configured secrets.", name.ValueString(), stateVersion.ValueInt64(), applied))
+				"%s", name.ValueString(), stateVersion.ValueInt64(), applied, resend))
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("credential_version"), types.Int64Unknown())...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("updated_at"), types.StringUnknown())...)
 	}
