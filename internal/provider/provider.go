@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -35,7 +36,10 @@ const (
 	EnvJiraPassword  = "JIRA_PASSWORD"
 )
 
-var _ provider.Provider = (*jiraProvider)(nil)
+var (
+	_ provider.Provider                  = (*jiraProvider)(nil)
+	_ provider.ProviderWithListResources = (*jiraProvider)(nil)
+)
 
 type jiraProvider struct {
 	version string
@@ -246,6 +250,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	c.secrets = secretStrings(alignToken, c.jiraUser.Password)
 	resp.DataSourceData = c
 	resp.ResourceData = c
+	resp.ListResourceData = c
 }
 
 func secretStrings(values ...string) []string {
@@ -271,6 +276,14 @@ func (p *jiraProvider) Resources(context.Context) []func() resource.Resource {
 		NewKeyPairResource,
 		NewApplicationLinkResource,
 		NewAccessTokenResource,
+	}
+}
+
+// ListResources are the list resources of `terraform query` (Terraform 1.14+).
+func (p *jiraProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewConnectorListResource,
+		NewApplicationLinkListResource,
 	}
 }
 
