@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func CLIFromEnv(t testing.TB) *CLI {
 // that multi-command flows (import, plan -generate-config-out, query, apply) run exactly as
 // typed.
 type Workspace struct {
-	t       testing.TB
+	t       *testing.T
 	CLI     *CLI
 	Dir     string
 	factory func() (tfprotov6.ProviderServer, error)
@@ -89,7 +90,7 @@ type Workspace struct {
 
 // NewWorkspace makes an empty working directory for t, served by the provider of factories
 // ("jira").
-func NewWorkspace(t testing.TB, cli *CLI, factories map[string]func() (tfprotov6.ProviderServer, error)) *Workspace {
+func NewWorkspace(t *testing.T, cli *CLI, factories map[string]func() (tfprotov6.ProviderServer, error)) *Workspace {
 	t.Helper()
 	dir, err := os.MkdirTemp(os.Getenv("TF_ACC_TEMP_DIR"), "workspace-")
 	if err != nil {
@@ -151,15 +152,19 @@ func (w *Workspace) Run(args ...string) (string, int) {
 	), w.env...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
+	text := ansiEscape.ReplaceAllString(out.String(), "")
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
-		return out.String(), ee.ExitCode()
+		return text, ee.ExitCode()
 	case err != nil:
 		w.t.Fatalf("%s %s: %v", w.CLI.Path, strings.Join(args, " "), err)
 	}
-	return out.String(), 0
+	return text, 0
 }
+
+// ansiEscape matches the colour codes some CLI versions print even in automation.
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
 // MustRun is Run that fails the test unless the command exits 0.
 func (w *Workspace) MustRun(args ...string) string {
@@ -200,7 +205,7 @@ func (w *Workspace) serve(ctx context.Context) (string, func(), error) {
 		_ = tf6server.Serve(addr, func() tfprotov6.ProviderServer { return server },
 			tf6server.WithDebug(ctx, configCh, closeCh),
 			tf6server.WithGoPluginLogger(hclog.NewNullLogger()),
-			tf6server.WithoutLogStderrOverride(),
+			tf6server.WithLoggingSink(w.t), // provider logs go to the test log, as TF_LOG asks
 		)
 	}()
 	var cfg *plugin.ReattachConfig
