@@ -198,6 +198,8 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 	}
 	ctx = r.c.logContext(ctx)
 	id := state.ID.ValueString()
+	// The identity is the id, on every path (the framework wants one even when the link is gone).
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, id)...)
 	link, err := api.GetApplicationLink(ctx, admin, id)
 	if jiraapi.IsNotFound(err) {
 		resp.Diagnostics.AddWarning("Application link deleted outside Terraform",
@@ -224,7 +226,6 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 		state.Consumer = consumerFromJira(state.Consumer, cons)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.ID.ValueString())...)
 }
 
 // consumerFromJira maps the consumer Jira holds into state. The public key keeps prior's text

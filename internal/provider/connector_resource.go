@@ -311,6 +311,8 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The identity is the id, on every path (the framework wants one even when the connector is gone).
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.ID.ValueString())...)
 	id, ok := connectorID(state.ID, &resp.Diagnostics)
 	if !ok {
 		return
@@ -332,7 +334,6 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if !modelcmp.Equal(prior, state) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	}
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.ID.ValueString())...)
 	if _, ok := appliedVersion(ctx, req.Private); !ok {
 		// Imported: adopt the current credentials as the baseline.
 		resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
