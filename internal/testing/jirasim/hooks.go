@@ -176,8 +176,9 @@ func (s *Server) TotalRequests() int64 {
 // AddLink creates a generic application link out of band, as an administrator would in Jira
 // (Administration > Applications > Application links), with the create call's checks (a name,
 // absolute http(s) URLs, one link per rpcUrl) and, when l.Consumer is set, the consumer call's
-// (a valid key and RSA public key, unused by another link). l.ID and l.TypeID are ignored; an
-// empty DisplayURL is the RPCURL. It returns the new link's id.
+// (a valid key and RSA public key, unused by another link). A non-empty l.ID is the new link's
+// id (so that a test can use the ids its documentation shows); an empty one is a new UUID.
+// l.TypeID is ignored; an empty DisplayURL is the RPCURL. It returns the new link's id.
 func (s *Server) AddLink(l ApplicationLink) (string, error) {
 	if l.DisplayURL == "" {
 		l.DisplayURL = l.RPCURL
@@ -206,8 +207,14 @@ func (s *Server) AddLink(l ApplicationLink) (string, error) {
 	if cs != nil && s.byKey[cs.Key] != nil {
 		return "", fmt.Errorf("jirasim: consumer key %s is used by another link", cs.Key)
 	}
+	id := l.ID
+	if id == "" {
+		id = newUUID()
+	} else if s.links[id] != nil || strings.ContainsAny(id, "/?#") {
+		return "", fmt.Errorf("jirasim: application link id %q is taken or not a path segment", id)
+	}
 	s.linkSeq++
-	nl := &link{seq: s.linkSeq, id: newUUID(), name: l.Name, rpcURL: l.RPCURL, displayURL: l.DisplayURL, tp: "generic"}
+	nl := &link{seq: s.linkSeq, id: id, name: l.Name, rpcURL: l.RPCURL, displayURL: l.DisplayURL, tp: "generic"}
 	s.links[nl.id] = nl
 	if cs != nil {
 		if err := s.setConsumerLocked(nl.id, cs); err != nil {

@@ -248,4 +248,16 @@ func TestAddLinkHook(t *testing.T) {
 	if n := len(f.sim.Links()); n != 2 {
 		t.Fatalf("%d links after the refused additions, want 2", n)
 	}
+
+	// A chosen id is kept, and cannot be chosen twice.
+	const chosen = "1c0bd3f6-2b8f-3a4c-9d1e-7f0a5b6c4d21"
+	if got, err := f.sim.AddLink(ApplicationLink{ID: chosen, Name: "x", RPCURL: "https://chosen.example"}); err != nil || got != chosen {
+		t.Fatalf("AddLink with an id: %q, %v", got, err)
+	}
+	if _, err := f.sim.AddLink(ApplicationLink{ID: chosen, Name: "x", RPCURL: "https://again.example"}); err == nil {
+		t.Fatal("AddLink reused an id")
+	}
+	if resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+chosen, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("get chosen id: %d %s", resp.StatusCode, body)
+	}
 }
