@@ -174,7 +174,10 @@ func (r *connectorResource) checkSecrets(ctx context.Context, req resource.Modif
 	} else {
 		it = "it is"
 	}
-	resp.Diagnostics.AddAttributeWarning(path.Root(method).AtName(missing[0].plain), "Connector secrets not in the configuration",
+	// The connector's name in the summary keeps Terraform from folding the warnings of several
+	// adopted connectors into one.
+	resp.Diagnostics.AddAttributeWarning(path.Root(method).AtName(missing[0].plain),
+		fmt.Sprintf("Secrets of connector %q not in the configuration", name.ValueString()),
 		fmt.Sprintf("%s: not in the configuration, so Jira Align keeps what it holds for connector %q and Terraform does not manage %s "+
 			"(an import or -generate-config-out leaves secrets null: Jira Align never returns them). Terraform cannot re-create "+
 			"this connector, or rotate %s, until %s set (%s).",

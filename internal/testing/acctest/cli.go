@@ -133,6 +133,13 @@ func (w *Workspace) Remove(name string) {
 // code. Only a failure to start the command fails the test.
 func (w *Workspace) Run(args ...string) (string, int) {
 	w.t.Helper()
+	return w.RunWithInput("", args...)
+}
+
+// RunWithInput is Run with the given text on the command's standard input, as a user answering
+// its prompts (for example "yes\n" to apply's confirmation).
+func (w *Workspace) RunWithInput(input string, args ...string) (string, int) {
+	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	reattach, stop, err := w.serve(ctx)
@@ -151,6 +158,7 @@ func (w *Workspace) Run(args ...string) (string, int) {
 		"NO_COLOR=1",
 	), w.env...)
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdin = strings.NewReader(input)
 	err = cmd.Run()
 	text := ansiEscape.ReplaceAllString(out.String(), "")
 	var ee *exec.ExitError
