@@ -567,4 +567,6 @@ import {
 	}
 }
 
-func identityCLI(cli *acctest.CLI) bool { return cli.TerraformAtLeast("1.12.0") || cli.TofuAtLeast("1.12.0") }
+func identityCLI(cli *acctest.CLI) bool {
+	return cli.TerraformAtLeast("1.12.0") || cli.TofuAtLeast("1.12.0")
+}
