@@ -570,3 +570,94 @@ import {
 func identityCLI(cli *acctest.CLI) bool {
 	return cli.TerraformAtLeast("1.12.0") || cli.TofuAtLeast("1.12.0")
 }
+
+// terraform query pages through Jira Align 100 connectors at a time and stops at the query's
+// limit; a name filter lists one connector, an rpc_url filter one link, and a link to another
+// Atlassian application is not listed. Every generated configuration validates.
+func TestAccAdopt_queryPagingAndFilters(t *testing.T) {
+	cli := acctest.CLIFromEnv(t)
+	requireQuery(t, cli)
+	env := acctest.New(t)
+	for i := range 120 {
+		_, err := env.Align.AddConnector(alignsim.StoredConnector{Name: fmt.Sprintf("conn-%03d", i), JiraURL: "https://jira.example.com",
+			JiraType: 1, AuthType: "basic", Username: "svc-align", Password: "p"})
+		must(t, err)
+	}
+	pub, err := keyutil.PublicKeyPEM(&acctest.TestKey(t, 0).PublicKey)
+	must(t, err)
+	for i, u := range []string{"https://align-a.example.com", "https://align-b.example.com"} {
+		_, err := env.Jira.AddLink(jirasim.ApplicationLink{Name: "Jira Align", RPCURL: u,
+			Consumer: &jirasim.Consumer{Key: fmt.Sprintf("Key%d", i), Name: "Jira Align", PublicKey: pub}})
+		must(t, err)
+	}
+	// A link made by another application: not the kind jira_application_link manages.
+	_, err = env.Jira.AddLink(jirasim.ApplicationLink{Name: "Confluence", RPCURL: "https://wiki.example.com", TypeID: "confluence"})
+	must(t, err)
+	w := acctest.NewWorkspace(t, cli, env.ProviderFactories())
+	w.Write("main.tf", acctest.TerraformBlock()+env.ProviderBlock())
+	w.MustRun("init")
+
+	listCalls := func() int64 { return env.Align.RequestCounts()["GET /rest/align/api/2/Connectors"] }
+	results := func(out, list string) int {
+		return len(regexp.MustCompile(`(?m)^list\.`+regexp.QuoteMeta(list)+`\s+id=`).FindAllString(out, -1))
+	}
+	cases := []struct {
+		name, query, list string
+		results           int
+		pages             int64 // connector list calls, -1: not counted
+	}{
+		{"default limit: 100 results, one page", `list "jira_align_connector" "all" {
+  provider = jira
+}`, "jira_align_connector.all", 100, 1},
+		{"limit 150: all 120, two pages", `list "jira_align_connector" "all" {
+  provider = jira
+  limit    = 150
+}`, "jira_align_connector.all", 120, 2},
+		{"limit 5: one page", `list "jira_align_connector" "few" {
+  provider = jira
+  limit    = 5
+}`, "jira_align_connector.few", 5, 1},
+		{"by name, another case", `list "jira_align_connector" "one" {
+  provider = jira
+  config {
+    name = "CONN-042"
+  }
+}`, "jira_align_connector.one", 1, 1},
+		{"generic links only", `list "jira_application_link" "all" {
+  provider = jira
+}`, "jira_application_link.all", 2, -1},
+		{"link by rpc_url", `list "jira_application_link" "b" {
+  provider = jira
+  config {
+    rpc_url = "HTTPS://align-b.example.com/"
+  }
+}`, "jira_application_link.b", 1, -1},
+	}
+	for _, c := range cases {
+		w.Write("q.tfquery.hcl", c.query+"\n")
+		before := listCalls()
+		out := w.MustRun("query")
+		if n := results(out, c.list); n != c.results {
+			t.Errorf("%s: %d results, want %d:\n%s", c.name, n, c.results, out)
+		}
+		if got := listCalls() - before; c.pages >= 0 && got != c.pages {
+			t.Errorf("%s: %d connector list calls, want %d", c.name, got, c.pages)
+		}
+		if strings.Contains(out, "wiki.example.com") {
+			t.Errorf("%s: the Confluence link is listed:\n%s", c.name, out)
+		}
+	}
+	if out := w.MustRun("query"); !strings.Contains(out, "Jira Align (https://align-b.example.com)") {
+		t.Errorf("the link's display name is not its name and URL:\n%s", out)
+	}
+
+	// The configuration generated for 42 and the b link validates; query writes nothing else.
+	w.Write("q.tfquery.hcl", cases[3].query+"\n"+cases[5].query+"\n")
+	w.MustRun("query", "-generate-config-out=adopted.tf")
+	gen := w.Read("adopted.tf")
+	if !strings.Contains(gen, `name      = "conn-042"`) || !strings.Contains(gen, `rpc_url     = "https://align-b.example.com"`) ||
+		strings.Count(gen, "import {") != 2 {
+		t.Errorf("adopted.tf:\n%s", gen)
+	}
+	w.MustRun("validate")
+}

@@ -178,7 +178,9 @@ func (s *Server) TotalRequests() int64 {
 // absolute http(s) URLs, one link per rpcUrl) and, when l.Consumer is set, the consumer call's
 // (a valid key and RSA public key, unused by another link). A non-empty l.ID is the new link's
 // id (so that a test can use the ids its documentation shows); an empty one is a new UUID.
-// l.TypeID is ignored; an empty DisplayURL is the RPCURL. It returns the new link's id.
+// An empty l.TypeID is "generic"; another one makes a link of that type, as another Atlassian
+// application (a Confluence, say) makes its own, which the REST create call never does. An empty
+// DisplayURL is the RPCURL. It returns the new link's id.
 func (s *Server) AddLink(l ApplicationLink) (string, error) {
 	if l.DisplayURL == "" {
 		l.DisplayURL = l.RPCURL
@@ -214,7 +216,11 @@ func (s *Server) AddLink(l ApplicationLink) (string, error) {
 		return "", fmt.Errorf("jirasim: application link id %q is taken or not a path segment", id)
 	}
 	s.linkSeq++
-	nl := &link{seq: s.linkSeq, id: id, name: l.Name, rpcURL: l.RPCURL, displayURL: l.DisplayURL, tp: "generic"}
+	tp := l.TypeID
+	if tp == "" {
+		tp = "generic"
+	}
+	nl := &link{seq: s.linkSeq, id: id, name: l.Name, rpcURL: l.RPCURL, displayURL: l.DisplayURL, tp: tp}
 	s.links[nl.id] = nl
 	if cs != nil {
 		if err := s.setConsumerLocked(nl.id, cs); err != nil {

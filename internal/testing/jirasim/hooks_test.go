@@ -257,7 +257,18 @@ func TestAddLinkHook(t *testing.T) {
 	if _, err := f.sim.AddLink(ApplicationLink{ID: chosen, Name: "x", RPCURL: "https://again.example"}); err == nil {
 		t.Fatal("AddLink reused an id")
 	}
-	if resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+chosen, nil); resp.StatusCode != http.StatusOK {
+	if resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+chosen, nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), `"typeId":"generic"`) {
 		t.Fatalf("get chosen id: %d %s", resp.StatusCode, body)
+	}
+
+	// A link of another type, as Confluence makes it.
+	wiki, err := f.sim.AddLink(ApplicationLink{Name: "Confluence", RPCURL: "https://wiki.example.com", TypeID: "confluence"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+wiki, nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), `"typeId":"confluence"`) {
+		t.Fatalf("get the confluence link: %d %s", resp.StatusCode, body)
 	}
 }
