@@ -725,3 +725,59 @@ func TestAccAdopt_identityOfManagedResources(t *testing.T) {
 		},
 	})
 }
+
+// Each command of the resources' import examples (examples/resources/*/import.sh, shown on the
+// resource pages), run verbatim against the objects made by hand, imports the right object and
+// leaves an empty plan.
+func TestAccAdopt_importExamples(t *testing.T) {
+	cli := acctest.CLIFromEnv(t)
+	guide := readGuide(t, adoptGuide)
+	env := acctest.New(t)
+	h := makeByHand(t, env)
+	pub, err := keyutil.PublicKeyPEM(&acctest.TestKey(t, 0).PublicKey)
+	must(t, err)
+	w := adoptWorkspace(t, cli, env, guide)
+	w.Write("resources.tf", `
+resource "jira_align_connector" "prod" {
+  name      = "jira-prod"
+  jira_url  = "https://jira.example.com"
+  jira_type = "data_center"
+  basic     = { username = "svc-align" }
+}
+
+resource "jira_application_link" "align" {
+  name    = "Jira Align"
+  rpc_url = "https://example.jiraalign.com"
+  consumer = {
+    consumer_key   = "JiraAlignProd"
+    public_key_pem = `+acctest.HCLHeredoc(pub)+`
+    description    = "made by hand"
+  }
+}
+`)
+	w.MustRun("init")
+	want := map[string]string{"jira_align_connector.prod": guideConnectorID, "jira_application_link.align": guideLinkID}
+	for _, file := range []string{"../../examples/resources/jira_align_connector/import.sh", "../../examples/resources/jira_application_link/import.sh"} {
+		n := 0
+		for _, line := range strings.Split(readFile(t, file), "\n") {
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			n++
+			runGuideCommands(t, w, []string{line})
+			addr := strings.Fields(line)[2]
+			got := readInstances(t, w)
+			if got[addr].ID != want[addr] {
+				t.Errorf("%s: state holds %s with id %q, want %q", line, addr, got[addr].ID, want[addr])
+			}
+			if out, code := w.Run("plan", "-detailed-exitcode", "-target="+addr); code != 0 {
+				t.Errorf("%s: the plan of %s exited %d, want 0 (no changes):\n%s", line, addr, code, out)
+			}
+			w.MustRun("state", "rm", addr)
+		}
+		if n != 2 {
+			t.Errorf("%s has %d commands, want 2 (by id, and by name or URL)", file, n)
+		}
+	}
+	h.unchanged(t, env)
+}
