@@ -168,11 +168,9 @@ func (r *connectorResource) checkSecrets(ctx context.Context, req resource.Modif
 			hows[i] = attrs[i] + ": " + s.how
 		}
 	}
-	it, them := "it", "it"
+	it, them := "it is", "it"
 	if len(missing) > 1 {
 		it, them = "they are", "them"
-	} else {
-		it = "it is"
 	}
 	// The connector's name in the summary keeps Terraform from folding the warnings of several
 	// adopted connectors into one.

@@ -96,7 +96,7 @@ func NewWorkspace(t *testing.T, cli *CLI, factories map[string]func() (tfprotov6
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir) }) //nolint:gosec // the directory MkdirTemp just made
 	return &Workspace{t: t, CLI: cli, Dir: dir, factory: factories["jira"]}
 }
 
