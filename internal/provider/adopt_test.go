@@ -781,3 +781,78 @@ resource "jira_application_link" "align" {
 	}
 	h.unchanged(t, env)
 }
+
+// The import blocks of the resource pages (examples/resources/*/import-by-*.tf), run verbatim
+// against the objects made by hand: by string id on every CLI, by identity where the CLI has
+// resource identity. Each imports the object it names, with the configuration generated, and
+// the plan after the apply is empty.
+func TestAccAdopt_importBlockExamples(t *testing.T) {
+	cli := acctest.CLIFromEnv(t)
+	guide := readGuide(t, adoptGuide)
+	for _, kind := range []string{"import-by-string-id.tf", "import-by-identity.tf"} {
+		t.Run(kind, func(t *testing.T) {
+			if kind == "import-by-identity.tf" {
+				requireIdentity(t, cli)
+			}
+			env := acctest.New(t)
+			h := makeByHand(t, env)
+			w := adoptWorkspace(t, cli, env, guide)
+			w.Write("connector-import.tf", readFile(t, "../../examples/resources/jira_align_connector/"+kind))
+			w.Write("link-import.tf", readFile(t, "../../examples/resources/jira_application_link/"+kind))
+			w.MustRun("init")
+			w.MustRun("plan", "-generate-config-out=generated.tf")
+			w.MustRun("validate")
+			out := w.MustRun("apply", "-auto-approve")
+			if !strings.Contains(out, "2 imported, 0 added, 0 changed, 0 destroyed") {
+				t.Errorf("apply did not import exactly the two objects:\n%s", out)
+			}
+			mustPlanEmpty(t, w)
+			wantManaged(t, w, map[string]string{"jira_align_connector.prod": guideConnectorID, "jira_application_link.align": guideLinkID})
+			h.unchanged(t, env)
+		})
+	}
+}
+
+// The list resources' examples (examples/list-resources/*/*.tfquery.hcl), run verbatim with
+// terraform query: each lists what it says, and the configuration it generates validates.
+func TestAccAdopt_listExamples(t *testing.T) {
+	cli := acctest.CLIFromEnv(t)
+	requireQuery(t, cli)
+	guide := readGuide(t, adoptGuide)
+	env := acctest.New(t)
+	makeByHand(t, env)
+	pub, err := keyutil.PublicKeyPEM(&acctest.TestKey(t, 1).PublicKey)
+	must(t, err)
+	_, err = env.Jira.AddLink(jirasim.ApplicationLink{Name: "Jira Align (test)", RPCURL: "https://test.jiraalign.example",
+		Consumer: &jirasim.Consumer{Key: "JiraAlignTest", Name: "Jira Align", PublicKey: pub}})
+	must(t, err)
+	want := map[string][]string{ // example file: the ids it lists
+		"jira_align_connector/list-resource.tfquery.hcl":             {"id=12", "id=13"},
+		"jira_align_connector/list-resource_by_name.tfquery.hcl":     {"id=12"},
+		"jira_application_link/list-resource.tfquery.hcl":            {"id=" + guideLinkID, "Jira Align (test)"},
+		"jira_application_link/list-resource_by_rpc_url.tfquery.hcl": {"id=" + guideLinkID},
+	}
+	files, err := filepath.Glob("../../examples/list-resources/*/*.tfquery.hcl")
+	must(t, err)
+	if len(files) != len(want) {
+		t.Fatalf("examples/list-resources holds %d files, the test knows %d", len(files), len(want))
+	}
+	for _, f := range files {
+		name := filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f)
+		w := adoptWorkspace(t, cli, env, guide)
+		w.Write("example.tfquery.hcl", readFile(t, f))
+		w.MustRun("init")
+		out := w.MustRun("query")
+		lines := regexp.MustCompile(`(?m)^list\.`).FindAllString(out, -1)
+		if len(lines) != len(want[name]) {
+			t.Errorf("%s: %d results, want %d:\n%s", name, len(lines), len(want[name]), out)
+		}
+		for _, s := range want[name] {
+			if !strings.Contains(out, s) {
+				t.Errorf("%s: the query does not list %q:\n%s", name, s, out)
+			}
+		}
+		w.MustRun("query", "-generate-config-out=adopted.tf")
+		w.MustRun("validate")
+	}
+}
