@@ -432,7 +432,7 @@ func TestAccAdopt_generateConfig(t *testing.T) {
 	w.Write("import.tf", fmt.Sprintf(`
 import {
   to = jira_align_connector.basic
-  id = "%d"
+  id = "0%d"
 }
 
 import {

@@ -58,6 +58,14 @@ func (r *connectorResource) ImportState(ctx context.Context, req resource.Import
 			return
 		}
 		id = strconv.Itoa(found)
+	default:
+		// The id as Jira Align writes it ("012" is 12), so that the identity never changes at refresh.
+		n, err := strconv.Atoi(id)
+		if err != nil || n == 0 {
+			resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not a Jira Align connector id.", id))
+			return
+		}
+		id = strconv.Itoa(n)
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, id)...)
