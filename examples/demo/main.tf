@@ -69,6 +69,8 @@ resource "jira_align_access_token" "demo" {
   consumer_key    = jira_application_link.align.consumer.consumer_key
   private_key_pem = jira_align_key_pair.demo.private_key_pem
   renew_before    = "720h"
+  # The connector must act as the service account, never as the administrator.
+  expected_authorized_user = var.service_username
 
   lifecycle {
     create_before_destroy = true

@@ -7,7 +7,7 @@ terraform {
 }
 
 # Every setting can come from the environment instead:
-# JIRA_ALIGN_URL, JIRA_ALIGN_API_TOKEN, JIRA_URL, JIRA_USERNAME, JIRA_PASSWORD.
+# JIRA_ALIGN_URL, JIRA_ALIGN_API_TOKEN, JIRA_URL, JIRA_USERNAME, JIRA_PASSWORD, JIRA_EXPIRY_WARNING.
 provider "jira" {
   align_url       = "https://example.jiraalign.com"
   align_api_token = var.align_api_token
@@ -19,6 +19,9 @@ provider "jira" {
 
   request_timeout = "60s"
   max_retries     = 5
+
+  # Plans warn this long before a connector's API token or access token expires.
+  expiry_warning = "720h"
 }
 
 # The service account that approves the connector's access token, as a second provider

@@ -1,13 +1,16 @@
-// Package alignapi is the client of the Jira Align connector API (CONTRACT §5), built on the
-// shared httpx layer. Every path and verb lives in endpoints.go.
+// Package alignapi is the client of the Jira Align connector API (docs/guides/http-calls.md,
+// "Jira Align connectors"), built on the shared httpx layer. Every path and verb lives in
+// endpoints.go.
 //
-// Reads, updates and deletes are idempotent and retried by httpx; a 2xx whose body cannot be
-// decoded (usually a truncated transfer) is retried too. Creating is not idempotent: after an
-// ambiguous failure the client looks the name up before it posts again, so a retry never creates
-// a duplicate connector.
+// Every retry is httpx's: reads, updates and deletes are idempotent, and a 2xx whose body cannot
+// be decoded (usually a truncated transfer) is read again. Creating is not idempotent: after a
+// failure whose outcome is unknown httpx posts again only once a lookup of the name shows no such
+// connector, so a retry never creates a duplicate; what stays unknown CreateConnector settles in
+// straight-line steps.
 //
-// No error and no log line ever holds a secret: the API token and the secrets of a request are
-// scrubbed from whatever the server echoes, and ConnectorInput prints redacted.
+// No error and no log line ever holds a secret: the operation's secret set (package redact), the
+// API token and the secrets of a request are removed from whatever the server echoes, and
+// ConnectorInput prints redacted.
 package alignapi
 
 import (
@@ -24,6 +27,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // Client calls the Jira Align connector API. It is safe for concurrent use.
@@ -64,66 +68,51 @@ func New(baseURL, apiToken string, hc *httpx.Client) (*Client, error) {
 	return &Client{base: u.String(), token: token, hc: hc}, nil
 }
 
-// decodeError is a 2xx whose body could not be decoded.
-type decodeError struct {
-	call   string
-	status int
-	err    error
+// request is one call of an endpoint: its body, how to read a 2xx answer (nil: ignored), and,
+// for the create, how httpx learns whether a POST whose outcome is unknown took effect.
+type request struct {
+	ep     endpoint
+	body   []byte
+	decode func([]byte) error
+	landed func(context.Context) (bool, error)
 }
 
-func (e *decodeError) Error() string {
-	return fmt.Sprintf("%s: the response from Jira Align (HTTP %d) could not be decoded: %v", e.call, e.status, e.err)
-}
-
-func (e *decodeError) Unwrap() error { return e.err }
-
-// do sends ep once through httpx (which retries transient failures). A non-2xx status becomes an
-// *APIError; a 2xx is handed to decode (nil: body ignored), whose failure is a *decodeError.
-// Errors of httpx (among them *httpx.AmbiguousError for POST) are returned as they are.
-func (c *Client) do(ctx context.Context, ep endpoint, body []byte, s *scrubber, decode func([]byte) error) error {
+// do sends r through httpx, which owns every retry: transient failures, a 2xx whose body decode
+// rejects (read again when the call is idempotent; an *httpx.DecodeError otherwise), and a POST
+// that r.landed shows did not take effect. A non-2xx status becomes an *APIError whose text s
+// has cleaned; errors of httpx (an *httpx.AmbiguousError among them) are returned as they are.
+func (c *Client) do(ctx context.Context, r request, s *redact.Set) error {
+	ep := r.ep
 	req := httpx.Request{
 		Method:     ep.method,
 		URL:        c.base + ep.path,
-		Header:     authHeaders(c.token, body != nil),
-		Body:       body,
+		Header:     authHeaders(c.token, r.body != nil),
+		Body:       r.body,
 		Idempotent: ep.idempotent,
 		Describe:   ep.call,
+		Landed:     r.landed,
 	}
 	if ep.rawQuery != "" {
 		req.URL += "?" + ep.rawQuery
 	}
+	if r.decode != nil {
+		req.Decode = func(res *httpx.Response) error {
+			if err := r.decode(res.Body); err != nil {
+				return fmt.Errorf("%s: the response from Jira Align (HTTP %d) could not be decoded: %w", ep.call, res.StatusCode, err)
+			}
+			return nil
+		}
+	}
 	resp, err := c.hc.Do(ctx, req)
 	if err != nil {
-		tflog.Debug(ctx, "Jira Align call failed without a response", logFields(ep, 0))
+		tflog.Debug(ctx, "Jira Align call failed without a usable response", logFields(ep, 0))
 		return err
 	}
 	tflog.Debug(ctx, "Jira Align call", logFields(ep, resp.StatusCode))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newAPIError(ep.call, resp.StatusCode, resp.Header, resp.Body, s)
 	}
-	if decode != nil {
-		if err := decode(resp.Body); err != nil {
-			return &decodeError{call: ep.call, status: resp.StatusCode, err: err}
-		}
-	}
 	return nil
-}
-
-// call is do for idempotent endpoints, with decoding failures of a 2xx retried as transient
-// (a truncated transfer) within the httpx retry budget.
-func (c *Client) call(ctx context.Context, ep endpoint, body []byte, s *scrubber, decode func([]byte) error) error {
-	return c.hc.Retry(ctx, ep.call, func(ctx context.Context, _ int) error {
-		err := c.do(ctx, ep, body, s, decode)
-		var de *decodeError
-		switch {
-		case err == nil:
-			return nil
-		case errors.As(err, &de) && ep.idempotent:
-			return httpx.Transient(err, 0)
-		default:
-			return httpx.Permanent(err)
-		}
-	})
 }
 
 func logFields(ep endpoint, status int) map[string]any {
@@ -139,12 +128,13 @@ func logFields(ep endpoint, status int) map[string]any {
 
 func retryAfter(h http.Header) time.Duration { return httpx.RetryAfter(h, time.Now()) }
 
-func (c *Client) scrub(in *ConnectorInput) *scrubber {
-	secrets := []string{c.token}
+// secrets is the operation's secret set (from ctx) plus the API token and the secrets of in.
+func (c *Client) secrets(ctx context.Context, in *ConnectorInput) *redact.Set {
+	s := redact.FromContext(ctx).With(c.token)
 	if in != nil {
-		secrets = append(secrets, in.secrets()...)
+		s = s.With(in.secrets()...)
 	}
-	return newScrubber(secrets...)
+	return s
 }
 
 func encodeInput(in ConnectorInput) ([]byte, error) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // maxPages bounds a listing (a million connectors), against a server that pages forever.
@@ -36,7 +37,7 @@ func (c *Client) ListConnectors(ctx context.Context, name string) ([]Connector, 
 func (c *Client) Connectors(ctx context.Context, name string) iter.Seq2[Connector, error] {
 	return func(yield func(Connector, error) bool) {
 		seen := map[int]bool{}
-		s := c.scrub(nil)
+		s := c.secrets(ctx, nil)
 		for page, skip := 0, 0; ; page++ {
 			if page == maxPages {
 				yield(Connector{}, fmt.Errorf("%s: more than %d pages; the server does not seem to honour $skip", callList, maxPages))
@@ -44,11 +45,11 @@ func (c *Client) Connectors(ctx context.Context, name string) iter.Seq2[Connecto
 			}
 			var items []Connector
 			ep := listConnectorsEndpoint(pageSize, skip, name)
-			if err := c.call(ctx, ep, nil, s, func(b []byte) error {
+			if err := c.do(ctx, request{ep: ep, decode: func(b []byte) error {
 				var err error
 				items, err = DecodeConnectors(b)
 				return err
-			}); err != nil {
+			}}, s); err != nil {
 				yield(Connector{}, err)
 				return
 			}
@@ -105,7 +106,7 @@ func (c *Client) GetConnector(ctx context.Context, id int) (*Connector, error) {
 		return nil, err
 	}
 	var out *Connector
-	if err := c.call(ctx, getConnectorEndpoint(id), nil, c.scrub(nil), decodeInto(&out)); err != nil {
+	if err := c.do(ctx, request{ep: getConnectorEndpoint(id), decode: decodeInto(&out)}, c.secrets(ctx, nil)); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -121,9 +122,8 @@ func (c *Client) UpdateConnector(ctx context.Context, id int, in ConnectorInput)
 	if err != nil {
 		return nil, err
 	}
-	s := c.scrub(&in)
 	var out *Connector
-	if err := c.call(ctx, updateConnectorEndpoint(id), body, s, decodeInto(&out)); err != nil {
+	if err := c.do(ctx, request{ep: updateConnectorEndpoint(id), body: body, decode: decodeInto(&out)}, c.secrets(ctx, &in)); err != nil {
 		c.explainConflict(ctx, err, in.Name, id)
 		return nil, err
 	}
@@ -135,85 +135,97 @@ func (c *Client) DeleteConnector(ctx context.Context, id int) error {
 	if err := checkID(callDelete, id); err != nil {
 		return err
 	}
-	err := c.call(ctx, deleteConnectorEndpoint(id), nil, c.scrub(nil), nil)
+	err := c.do(ctx, request{ep: deleteConnectorEndpoint(id)}, c.secrets(ctx, nil))
 	if IsNotFound(err) {
 		return nil
 	}
 	return err
 }
 
-// CreateConnector creates a connector. POST is not idempotent: when its outcome is unknown (the
-// connection failed after sending, a 500/502/504, or a 2xx that cannot be decoded) the client
-// looks the name up. A connector with that name and the same non-secret fields is taken as the
-// one just created: the input is PUT to it, so its secrets are certainly the ones sent, and the
-// PUT result is returned. A different connector with that name is a 409 APIError. When none
-// exists the POST is sent again, at most the httpx MaxRetries times.
+// CreateConnector creates a connector. POST is not idempotent, so its recovery is in steps:
+//
+//  1. POST. When its outcome is unknown (the connection failed after sending, a 500/502/504, or
+//     a 2xx that cannot be decoded) httpx looks the name up, and posts again within its retry
+//     budget only when no connector has it.
+//  2. If the outcome is still unknown, the last lookup decides: none means nothing was created;
+//     a connector with that name and other non-secret fields is a 409 APIError.
+//  3. A connector with that name and the same non-secret fields is taken as the one just
+//     created: the input is PUT to it, so its secrets are certainly the ones sent, and the PUT
+//     result is returned.
 func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Connector, error) {
 	body, err := encodeInput(in)
 	if err != nil {
 		return nil, err
 	}
-	s := c.scrub(&in)
-	ep := createConnectorEndpoint()
-	var (
-		out       *Connector
-		ambiguous bool // some earlier POST may have created the connector
-	)
-	err = c.hc.Retry(ctx, callCreate, func(ctx context.Context, _ int) error {
-		var created *Connector
-		err := c.do(ctx, ep, body, s, decodeInto(&created))
-		if err == nil {
-			out = created
-			return nil
-		}
-		if cause := handshakeFailure(err); cause != nil {
-			return httpx.Permanent(fmt.Errorf("%s: %w", callCreate, cause))
-		}
-		// A 409 after an ambiguous POST may be that very POST having landed late.
-		lateConflict := ambiguous && isStatus(err, http.StatusConflict)
-		if !isAmbiguous(err) && !lateConflict {
-			if isStatus(err, http.StatusConflict) {
-				c.explainConflict(ctx, err, in.Name, 0)
-			}
-			return httpx.Permanent(err)
-		}
-		ambiguous = true
-		if ctx.Err() != nil {
-			// Time is up (a timeout, an interrupt), but the POST may have created the
-			// connector: look once more, detached and bounded, so that it is tracked or at
-			// least reported instead of being left behind unnoticed.
-			return httpx.Permanent(c.unconfirmedCreate(ctx, err, in))
-		}
-		found, ferr := c.FindConnectorByName(ctx, in.Name)
-		if ferr != nil {
-			return httpx.Permanent(fmt.Errorf("%w; looking the name up to learn whether the connector was created failed too: %w", err, ferr))
-		}
-		if found == nil {
-			if isStatus(err, http.StatusConflict) {
-				return httpx.Permanent(err) // the name is taken, yet no connector shows it
-			}
-			// Not created: post again.
-			return httpx.Transient(fmt.Errorf("%w (no connector named %q exists afterwards: nothing was created)", err, in.Name), 0)
-		}
-		if !sameConnector(found, in) {
-			return httpx.Permanent(&APIError{
-				Call:       callCreate,
-				StatusCode: http.StatusConflict,
-				Message:    fmt.Sprintf("connector %d already has the name %q with other settings", found.ID, s.clean(found.Name, maxMessageRunes)),
-				conflictID: found.ID,
-			})
-		}
-		put, perr := c.UpdateConnector(ctx, found.ID, in)
-		if perr != nil {
-			return httpx.Permanent(fmt.Errorf("%s: connector %d was created, but setting its credentials failed (import it or delete it in Jira Align): %w", callCreate, found.ID, perr))
-		}
-		out = put
-		return nil
-	})
-	if err != nil {
+	s := c.secrets(ctx, &in)
+	lookup := &nameLookup{c: c, name: in.Name}
+	var created *Connector
+	err = c.do(ctx, request{ep: createConnectorEndpoint(), body: body, decode: decodeInto(&created), landed: lookup.landed}, s)
+	if err == nil {
+		return created, nil
+	}
+	if cause := handshakeFailure(err); cause != nil {
+		return nil, fmt.Errorf("%s: %w", callCreate, cause)
+	}
+	// A 409 after a POST whose outcome was unknown may be that very POST having landed late.
+	lateConflict := lookup.ran && isStatus(err, http.StatusConflict)
+	if !isAmbiguous(err) && !lateConflict {
+		c.explainConflict(ctx, err, in.Name, 0)
 		return nil, err
 	}
-	return out, nil
+	if ctx.Err() != nil {
+		// Time is up (a timeout, an interrupt), but the POST may have created the connector:
+		// look once more, detached and bounded, so that it is tracked or at least reported
+		// instead of being left behind unnoticed.
+		return nil, c.unconfirmedCreate(ctx, err, in)
+	}
+	found, ferr := lookup.found, lookup.err // httpx asked after the last POST
+	if lateConflict {
+		found, ferr = c.FindConnectorByName(ctx, in.Name)
+	}
+	return c.settleCreate(ctx, err, in, found, ferr, s)
+}
+
+// settleCreate ends a create whose outcome err left unknown, from what the lookup of its name
+// found: nothing (or the lookup failed), another connector (a 409), or the one just created,
+// whose input it PUTs so that its secrets are certainly the ones sent.
+func (c *Client) settleCreate(ctx context.Context, err error, in ConnectorInput, found *Connector, ferr error, s *redact.Set) (*Connector, error) {
+	switch {
+	case ferr != nil:
+		return nil, fmt.Errorf("%w; looking the name up to learn whether the connector was created failed too: %w", err, ferr)
+	case found == nil && isStatus(err, http.StatusConflict):
+		return nil, err // the name is taken, yet no connector shows it
+	case found == nil:
+		return nil, fmt.Errorf("%w (no connector named %q exists afterwards: nothing was created)", err, in.Name)
+	case !sameConnector(found, in):
+		return nil, &APIError{
+			Call:       callCreate,
+			StatusCode: http.StatusConflict,
+			Message:    fmt.Sprintf("connector %d already has the name %q with other settings", found.ID, s.Clean(found.Name, maxMessageRunes)),
+			conflictID: found.ID,
+		}
+	}
+	put, err := c.UpdateConnector(ctx, found.ID, in)
+	if err != nil {
+		return nil, fmt.Errorf("%s: connector %d was created, but setting its credentials failed (import it or delete it in Jira Align): %w", callCreate, found.ID, err)
+	}
+	return put, nil
+}
+
+// nameLookup answers httpx's question after a POST whose outcome is unknown (did it create the
+// connector?) and keeps its last answer for CreateConnector's next steps.
+type nameLookup struct {
+	c     *Client
+	name  string
+	ran   bool
+	found *Connector
+	err   error
+}
+
+func (l *nameLookup) landed(ctx context.Context) (bool, error) {
+	l.ran = true
+	l.found, l.err = l.c.FindConnectorByName(ctx, l.name)
+	return l.found != nil, l.err
 }
 
 // UnconfirmedCreateError is a create whose outcome was still unknown when the caller's context
@@ -274,7 +286,7 @@ func (c *Client) explainConflict(ctx context.Context, err error, name string, ex
 // isAmbiguous reports a POST failure after which the connector may exist.
 func isAmbiguous(err error) bool {
 	var amb *httpx.AmbiguousError
-	var de *decodeError
+	var de *httpx.DecodeError
 	return errors.As(err, &amb) || errors.As(err, &de) ||
 		isStatus(err, http.StatusInternalServerError) || isStatus(err, http.StatusBadGateway) || isStatus(err, http.StatusGatewayTimeout)
 }

@@ -1,9 +1,9 @@
 package alignapi
 
 // This file holds every path, verb and wire convention of the Jira Align connector API, so a
-// reader finds every call in one place. The whole API is [assumed] per CONTRACT §5 ("Jira Align
-// connector API"): no public API exists, the contract defines it after the documented REST API
-// 2.0 conventions. To adapt the provider to a real deployment, change this file only.
+// reader finds every call in one place. The whole API is [assumed] (docs/guides/http-calls.md,
+// "Jira Align connectors"): no public API exists, the project defines it after the documented
+// REST API 2.0 conventions. To adapt the provider to a real deployment, change this file only.
 
 import (
 	"net/http"

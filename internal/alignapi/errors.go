@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // Limits on what an APIError keeps of a server's answer.
@@ -20,7 +20,6 @@ const (
 	maxFieldErrorRunes = 200
 	maxFieldErrors     = 20
 	maxExcerptRunes    = 200
-	redactedMark       = "[REDACTED]"
 )
 
 // Hints appended by APIError.Error.
@@ -124,15 +123,15 @@ type errorBody struct {
 	Errors  json.RawMessage `json:"errors"`
 }
 
-// newAPIError builds the error for a non-2xx response; scrub removes every secret.
-func newAPIError(call string, status int, header http.Header, body []byte, s *scrubber) *APIError {
+// newAPIError builds the error for a non-2xx response; s removes every secret of the operation.
+func newAPIError(call string, status int, header http.Header, body []byte, s *redact.Set) *APIError {
 	e := &APIError{Call: call, StatusCode: status}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		e.RetryAfter = retryAfter(header)
 	}
 	if status >= 300 && status < 400 {
 		if loc := header.Get("Location"); loc != "" {
-			e.location = s.clean(loc, maxExcerptRunes)
+			e.location = s.Clean(loc, maxExcerptRunes)
 		}
 	}
 	trimmed := bytes.TrimSpace(body)
@@ -141,13 +140,13 @@ func newAPIError(call string, status int, header http.Header, body []byte, s *sc
 	}
 	var eb errorBody
 	if trimmed[0] == '{' && json.Unmarshal(trimmed, &eb) == nil {
-		e.Message = s.clean(rawText(eb.Message), maxMessageRunes)
+		e.Message = s.Clean(rawText(eb.Message), maxMessageRunes)
 		e.Errors = fieldErrors(eb.Errors, s)
 		if e.Message != "" || len(e.Errors) > 0 {
 			return e
 		}
 	}
-	e.Message = "(unexpected response body) " + s.clean(string(trimmed), maxExcerptRunes)
+	e.Message = "(unexpected response body) " + s.Clean(string(trimmed), maxExcerptRunes)
 	return e
 }
 
@@ -168,13 +167,13 @@ func rawText(raw json.RawMessage) string {
 }
 
 // fieldErrors reads {"field":["msg",…]} and tolerates a single string or another value per field.
-func fieldErrors(raw json.RawMessage, s *scrubber) map[string][]string {
+func fieldErrors(raw json.RawMessage, s *redact.Set) map[string][]string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		if t := s.clean(rawText(raw), maxFieldErrorRunes); t != "" {
+		if t := s.Clean(rawText(raw), maxFieldErrorRunes); t != "" {
 			return map[string][]string{"errors": {t}}
 		}
 		return nil
@@ -196,7 +195,7 @@ func fieldErrors(raw json.RawMessage, s *scrubber) map[string][]string {
 		} else if t := rawText(obj[f]); t != "" {
 			msgs = []string{t}
 		}
-		name := s.clean(f, maxFieldErrorRunes)
+		name := s.Clean(f, maxFieldErrorRunes)
 		if name == "" {
 			name = "(unnamed)"
 		}
@@ -205,7 +204,7 @@ func fieldErrors(raw json.RawMessage, s *scrubber) map[string][]string {
 				out["…"] = []string{fmt.Sprintf("%d more field errors not shown", countMsgs(obj)-n)}
 				return out
 			}
-			out[name] = append(out[name], s.clean(m, maxFieldErrorRunes))
+			out[name] = append(out[name], s.Clean(m, maxFieldErrorRunes))
 			n++
 		}
 		if len(msgs) == 0 {
@@ -226,131 +225,4 @@ func countMsgs(obj map[string]json.RawMessage) int {
 		}
 	}
 	return n
-}
-
-// scrubber removes secrets from text a server sent back, and makes it short and printable.
-type scrubber struct {
-	secrets []string // longest first
-}
-
-// newScrubber scrubs the given secrets, their JSON-escaped forms, and each long line of a
-// multi-line secret (a PEM key echoed in part).
-func newScrubber(secrets ...string) *scrubber {
-	seen := map[string]bool{}
-	var list []string
-	add := func(v string) {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			list = append(list, v)
-		}
-	}
-	for _, sec := range secrets {
-		if sec == "" {
-			continue
-		}
-		add(sec)
-		add(strings.TrimSpace(sec))
-		for _, esc := range []bool{true, false} {
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(esc)
-			if enc.Encode(sec) == nil {
-				q := strings.TrimSpace(buf.String())
-				add(strings.TrimSuffix(strings.TrimPrefix(q, `"`), `"`))
-			}
-		}
-		if strings.ContainsAny(sec, "\r\n") {
-			for _, line := range strings.FieldsFunc(sec, func(r rune) bool { return r == '\n' || r == '\r' }) {
-				line = strings.TrimSpace(line)
-				if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
-					add(line)
-				}
-			}
-		}
-	}
-	sort.SliceStable(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
-	return &scrubber{secrets: list}
-}
-
-// shortSecret is the length under which a secret is redacted only where it stands as a whole
-// word: replacing a one-letter test password inside every word would garble the message, while a
-// secret this short standing alone is still caught.
-const shortSecret = 8
-
-func (s *scrubber) redact(text string) string {
-	if s == nil {
-		return text
-	}
-	for _, sec := range s.secrets {
-		if !strings.Contains(text, sec) {
-			continue
-		}
-		if len(sec) >= shortSecret {
-			text = strings.ReplaceAll(text, sec, redactedMark)
-		} else {
-			text = replaceWord(text, sec, redactedMark)
-		}
-	}
-	return text
-}
-
-// replaceWord replaces the occurrences of word not adjacent to a letter or digit.
-func replaceWord(text, word, with string) string {
-	var b strings.Builder
-	done := 0 // text[:done] is written
-	for from := 0; from < len(text); {
-		i := strings.Index(text[from:], word)
-		if i < 0 {
-			break
-		}
-		i += from
-		end := i + len(word)
-		before, _ := utf8.DecodeLastRuneInString(text[:i])
-		after, _ := utf8.DecodeRuneInString(text[end:])
-		if i > 0 && isWordRune(before) || end < len(text) && isWordRune(after) {
-			_, n := utf8.DecodeRuneInString(text[i:])
-			from = i + n
-			continue
-		}
-		b.WriteString(text[done:i])
-		b.WriteString(with)
-		done, from = end, end
-	}
-	b.WriteString(text[done:])
-	return b.String()
-}
-
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-
-// clean redacts secrets, replaces control and invalid characters, collapses white space and caps
-// the length at maxRunes (marking a cut with "…").
-func (s *scrubber) clean(text string, maxRunes int) string {
-	text = s.redact(text)
-	var b strings.Builder
-	space := false
-	n := 0
-	for i, w := 0, 0; i < len(text); i += w {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		w = size
-		if r == utf8.RuneError && size == 1 {
-			r = '\uFFFD'
-		}
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
-			space = b.Len() > 0
-			continue
-		}
-		if n >= maxRunes {
-			b.WriteString("…")
-			break
-		}
-		if space {
-			b.WriteByte(' ')
-			n++
-			space = false
-		}
-		b.WriteRune(r)
-		n++
-	}
-	// Whitespace collapsing can join the lines of a secret: redact once more.
-	return s.redact(b.String())
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
-// Values of Connector.AuthType / ConnectorInput.AuthType and of JiraType (CONTRACT §5).
+// Values of Connector.AuthType / ConnectorInput.AuthType and of JiraType
+// (docs/guides/http-calls.md, "Jira Align connectors").
 const (
 	// AuthBasic authenticates Jira Align to Jira with a username and a password or API token.
 	AuthBasic = "basic"
@@ -61,19 +64,12 @@ func (in ConnectorInput) String() string {
 		exp = in.AccessTokenExpiresAt.UTC().Format(time.RFC3339)
 	}
 	return fmt.Sprintf("ConnectorInput{Name:%q JiraURL:%q JiraType:%d AuthType:%q Username:%q Password:%s ConsumerKey:%q PrivateKeyPEM:%s AccessToken:%s AccessTokenSecret:%s AccessTokenExpiresAt:%s}",
-		in.Name, in.JiraURL, in.JiraType, in.AuthType, in.Username, redacted(in.Password), in.ConsumerKey,
-		redacted(in.PrivateKeyPEM), redacted(in.AccessToken), redacted(in.AccessTokenSecret), exp)
+		in.Name, in.JiraURL, in.JiraType, in.AuthType, in.Username, redact.Field(in.Password), in.ConsumerKey,
+		redact.Field(in.PrivateKeyPEM), redact.Field(in.AccessToken), redact.Field(in.AccessTokenSecret), exp)
 }
 
 // GoString makes %#v as safe as %v.
 func (in ConnectorInput) GoString() string { return "alignapi." + in.String() }
-
-func redacted(secret string) string {
-	if secret == "" {
-		return `""`
-	}
-	return "<redacted>"
-}
 
 // secrets lists the input's secret values, for scrubbing server messages that echo one.
 func (in ConnectorInput) secrets() []string {

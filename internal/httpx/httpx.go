@@ -1,5 +1,19 @@
 // Package httpx is the one HTTP layer shared by the Jira Align and Jira clients: TLS settings,
-// per-attempt timeouts, and retries with exponential backoff and jitter that honour Retry-After.
+// per-attempt timeouts, and the provider's only retry loop, with exponential backoff and jitter
+// that honours Retry-After.
+//
+// Do owns the retries of a request, including the re-read of a 2xx whose body does not decode
+// (Request.Decode) and, for a request that is not idempotent, the resend after a failure that a
+// lookup shows did not take effect (Request.Landed). The clients recover from what is left (an
+// outcome that stays unknown) in straight-line steps. Repeat runs the same loop over an operation
+// that must start over as a whole (the OAuth handshake).
+//
+// Worst case: one Do call makes at most MaxRetries+1 attempts, each bounded by RequestTimeout,
+// and waits before each retry at most the longer of the backoff ceiling (MinBackoff doubled per
+// retry, at most MaxBackoff) and a Retry-After (accepted up to RequestTimeout; a longer one ends
+// the call). With the defaults (5 retries, 60 s, 250 ms to 20 s) that is 6 × 60 s + 5 × 60 s =
+// 11 minutes, or 6 × 60 s + 7.75 s ≈ 6 minutes 8 seconds without Retry-After; see
+// Settings.MaxCallTime. A resource's timeouts bound a whole operation below that.
 //
 // It never logs a header or a body, so no credential can leak through it.
 package httpx
@@ -11,17 +25,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // Defaults for Settings fields left at their zero value.
@@ -136,99 +146,6 @@ func (c *Client) HTTPClient(rt http.RoundTripper) *http.Client {
 // CloseIdleConnections releases pooled connections.
 func (c *Client) CloseIdleConnections() { c.transport.CloseIdleConnections() }
 
-// Request describes one logical call; Do builds a fresh *http.Request for every attempt.
-type Request struct {
-	Method string
-	URL    string
-	Header http.Header
-	Body   []byte
-	// Idempotent requests are retried after any transient failure. Others are retried only when
-	// the server certainly did not act on them (refused connection, 429, 503); after an
-	// ambiguous failure Do returns an *AmbiguousError so the caller can check before retrying.
-	Idempotent bool
-	// Transport, when set, replaces the shared transport for this call (an OAuth signing
-	// transport that re-signs, with a fresh nonce, on every attempt).
-	Transport http.RoundTripper
-	// Describe names the call in logs and errors, e.g. "GET connector"; default METHOD URL path.
-	Describe string
-}
-
-// Response is a response whose body has been read in full.
-type Response struct {
-	StatusCode int
-	Header     http.Header
-	Body       []byte
-	Attempts   int
-}
-
-// AmbiguousError reports a non-idempotent request that failed after it may have reached the server.
-type AmbiguousError struct {
-	Call string
-	Err  error
-}
-
-func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("%s: the outcome is unknown (the request was sent, but no answer came back): %v", e.Call, e.Err)
-}
-
-func (e *AmbiguousError) Unwrap() error { return e.Err }
-
-// Do sends the request, retrying transient failures within the configured bounds. Any HTTP
-// status is returned as a Response (after retries for 429 and 5xx ran out); only failures to get
-// a response at all are errors.
-func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
-	call := r.Describe
-	if call == "" {
-		call = r.Method + " " + pathOf(r.URL)
-	}
-	hc := c.http
-	if r.Transport != nil {
-		hc = c.HTTPClient(r.Transport)
-	}
-	var resp *Response
-	err := c.Retry(ctx, call, func(ctx context.Context, attempt int) error {
-		res, err := c.once(ctx, hc, r)
-		if err != nil {
-			if IsTLSError(err) {
-				// A certificate or protocol problem does not go away by retrying, and nothing
-				// was sent.
-				return Permanent(&TLSError{Call: call, Err: err})
-			}
-			if !r.Idempotent && !notSent(err) {
-				// Sent, and no answer: also when the caller's context ended (a timeout, an
-				// interrupt), since the server may still act on it.
-				return Permanent(&AmbiguousError{Call: call, Err: err})
-			}
-			if ctx.Err() != nil {
-				return Permanent(err)
-			}
-			return Transient(err, 0)
-		}
-		res.Attempts = attempt
-		resp = res
-		if retryableStatus(res.StatusCode) {
-			if !r.Idempotent && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusServiceUnavailable {
-				return nil
-			}
-			return Transient(&StatusError{Call: call, StatusCode: res.StatusCode}, RetryAfter(res.Header, time.Now()))
-		}
-		return nil
-	})
-	var se *StatusError
-	if errors.As(err, &se) && resp != nil && resp.StatusCode == se.StatusCode {
-		// Retries ran out on an HTTP status: hand the last response to the caller, who knows
-		// how to describe it.
-		var bound *RetryAfterTooLongError
-		if !errors.As(err, &bound) {
-			return resp, nil
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
-}
-
 func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Response, error) {
 	actx, cancel := context.WithTimeout(ctx, c.settings.RequestTimeout)
 	defer cancel()
@@ -310,148 +227,6 @@ type notSentError struct {
 
 func (e *notSentError) Error() string { return e.err.Error() }
 func (e *notSentError) Unwrap() error { return e.err }
-
-// StatusError is a transient HTTP status that was retried.
-type StatusError struct {
-	Call       string
-	StatusCode int
-}
-
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("%s: HTTP %d %s", e.Call, e.StatusCode, http.StatusText(e.StatusCode))
-}
-
-// RetryAfterTooLongError reports a Retry-After beyond the provider's request_timeout.
-type RetryAfterTooLongError struct {
-	Call  string
-	After time.Duration
-	Limit time.Duration
-	Err   error
-}
-
-func (e *RetryAfterTooLongError) Error() string {
-	return fmt.Sprintf("%s: the server asked to retry after %s, longer than request_timeout (%s); try again later or raise request_timeout", e.Call, e.After, e.Limit)
-}
-
-func (e *RetryAfterTooLongError) Unwrap() error { return e.Err }
-
-// RetriesExhaustedError wraps the last transient failure once max_retries ran out.
-type RetriesExhaustedError struct {
-	Call     string
-	Attempts int
-	Err      error
-}
-
-func (e *RetriesExhaustedError) Error() string {
-	return fmt.Sprintf("%s failed after %d attempts (raise max_retries or request_timeout if the peer is slow or rate-limited): %v", e.Call, e.Attempts, e.Err)
-}
-
-func (e *RetriesExhaustedError) Unwrap() error { return e.Err }
-
-type transientError struct {
-	err   error
-	after time.Duration
-}
-
-func (e *transientError) Error() string { return e.err.Error() }
-func (e *transientError) Unwrap() error { return e.err }
-
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// Transient marks err as worth another attempt, after at least `after` (0: backoff decides).
-func Transient(err error, after time.Duration) error { return &transientError{err: err, after: after} }
-
-// Permanent marks err as final: Retry returns it at once.
-func Permanent(err error) error { return &permanentError{err: err} }
-
-// Retry runs op until it succeeds, returns a non-transient error, or the retry budget runs out.
-// op returns nil, Transient(err, after) or any other error (final). Errors returned are
-// unwrapped from the Transient/Permanent markers.
-func (c *Client) Retry(ctx context.Context, call string, op func(ctx context.Context, attempt int) error) error {
-	s := c.settings
-	for attempt := 1; ; attempt++ {
-		err := op(ctx, attempt)
-		if err == nil {
-			return nil
-		}
-		var p *permanentError
-		if errors.As(err, &p) {
-			return p.err
-		}
-		var t *transientError
-		if !errors.As(err, &t) {
-			if isTransientNetErr(err) && ctx.Err() == nil {
-				t = &transientError{err: err}
-			} else {
-				return err
-			}
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w (last error: %s)", call, ctx.Err(), t.err.Error())
-		}
-		if attempt > s.MaxRetries {
-			return &RetriesExhaustedError{Call: call, Attempts: attempt, Err: t.err}
-		}
-		if t.after > s.RequestTimeout {
-			return &RetryAfterTooLongError{Call: call, After: t.after, Limit: s.RequestTimeout, Err: t.err}
-		}
-		wait := Backoff(attempt, s.MinBackoff, s.MaxBackoff)
-		if t.after > wait {
-			wait = t.after
-		}
-		tflog.Debug(ctx, "retrying after a transient failure", map[string]any{
-			"call": call, "attempt": attempt, "wait": wait.String(), "error": t.err.Error(),
-		})
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fmt.Errorf("%s: %w (last error: %s)", call, ctx.Err(), t.err.Error())
-		case <-timer.C:
-		}
-	}
-}
-
-// Backoff is the wait before retry number `attempt` (1-based): exponential with full jitter over
-// the upper half, so waits never collapse to zero.
-func Backoff(attempt int, minWait, maxWait time.Duration) time.Duration {
-	d := minWait
-	for i := 1; i < attempt && d < maxWait; i++ {
-		d *= 2
-	}
-	if d > maxWait {
-		d = maxWait
-	}
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1)) //nolint:gosec // jitter needs no cryptographic randomness
-}
-
-// RetryAfter parses a Retry-After header (seconds or an HTTP date); 0 when absent or invalid.
-func RetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
-
-func retryableStatus(code int) bool {
-	return code == http.StatusTooManyRequests || code >= 500 && code <= 599 && code != http.StatusNotImplemented
-}
 
 // notSent reports errors that prove the request never reached the server.
 func notSent(err error) bool {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
@@ -16,7 +17,7 @@ import (
 // DefaultLinkType is the application type used when ApplicationLink.TypeID is empty.
 const DefaultLinkType = "generic"
 
-// ApplicationLink is a Jira application link (CONTRACT §4).
+// ApplicationLink is a Jira application link (docs/guides/http-calls.md, "Application links").
 type ApplicationLink struct {
 	ID         string `json:"id,omitempty"`
 	Name       string `json:"name"`
@@ -25,8 +26,9 @@ type ApplicationLink struct {
 	TypeID     string `json:"typeId"`
 }
 
-// Consumer is the incoming OAuth consumer of an application link (CONTRACT §4). PublicKey is a
-// PEM "PUBLIC KEY" block or bare base64 of the DER SubjectPublicKeyInfo; Jira returns the latter.
+// Consumer is the incoming OAuth consumer of an application link (docs/guides/http-calls.md,
+// "The link's incoming consumer"). PublicKey is a PEM "PUBLIC KEY" block or bare base64 of the
+// DER SubjectPublicKeyInfo; Jira returns the latter.
 type Consumer struct {
 	Key          string `json:"key"`
 	Name         string `json:"name"`
@@ -43,6 +45,8 @@ type adminCall struct {
 	path       string
 	body       any
 	idempotent bool
+	// decode reads a 200 answer; its failure (a garbled body) makes httpx read it again.
+	decode func(body []byte) error
 }
 
 func (c *Client) adminDo(ctx context.Context, admin BasicAuth, a adminCall) (*httpx.Response, error) {
@@ -61,10 +65,14 @@ func (c *Client) adminDo(ctx context.Context, admin BasicAuth, a adminCall) (*ht
 		}
 		h.Set("Content-Type", contentTypeJSON)
 	}
-	res, err := c.hc.Do(ctx, httpx.Request{
+	req := httpx.Request{
 		Method: a.method, URL: c.url(a.path), Header: h, Body: body,
 		Idempotent: a.idempotent, Describe: a.call,
-	})
+	}
+	if a.decode != nil {
+		req.Decode = decodeOK(a.decode)
+	}
+	res, err := c.hc.Do(ctx, req)
 	if err != nil {
 		var amb *httpx.AmbiguousError
 		if errors.As(err, &amb) {
@@ -73,6 +81,16 @@ func (c *Client) adminDo(ctx context.Context, admin BasicAuth, a adminCall) (*ht
 		return nil, transportError(ctx, a.call, err)
 	}
 	debug(ctx, "applinks call", map[string]any{"call": a.call, "status": res.StatusCode, "attempts": res.Attempts})
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		// Every 2xx is success whatever its body; any other answer may show a peer that is no Jira.
+		kind := endpointRESTObject
+		if a.path == pathApplicationLinks {
+			kind = endpointREST
+		}
+		if nj := c.classifyPeer(kind, a.method, a.path, res.StatusCode, res.Header, res.Body); nj != nil {
+			return nil, nj
+		}
+	}
 	return res, nil
 }
 
@@ -92,15 +110,20 @@ func adminStatusError(call string, admin BasicAuth, res *httpx.Response) error {
 }
 
 // CreateApplicationLink creates an application link and returns it with its Jira-assigned ID.
-// TypeID defaults to "generic"; l.ID is ignored. A link with the same RPCURL already in Jira
-// fails with an HTTPError (409) that says how to import it.
+// TypeID defaults to "generic"; l.ID is ignored. Jira answers 201 with a status entity whose
+// resources-created names the new link (its id is the last path segment of the href); some
+// versions answer the link object with its id instead, and both are read. A link with the same
+// RPCURL already in Jira fails with an HTTPError (409) that says how to import it.
 //
-// The create is not idempotent, but it is safe to repeat: Jira refuses a second link with the
-// same rpcUrl (409), so a repeat can never make a duplicate. After a failure whose outcome is
-// unknown (the connection failed after sending, a 500, 502 or 504) it is sent again within the
-// retry budget. A 409 after such a failure, or a 2xx whose body is unreadable, means the link
-// exists but its id is unknown: the contract has no call to look a link up by rpcUrl, so the
-// error tells the user where to find it.
+// The create is not idempotent, but Jira refuses a second link with the same rpcUrl (409), so a
+// repeat can never make a duplicate. After an attempt whose outcome is unknown (the connection
+// failed after sending; a 500, 502 or 504), or a 409 that follows one, the link is looked up by
+// rpcUrl in the list of links: a link with the settings sent and no incoming consumer yet is the
+// one the lost attempt made, and is returned; none means nothing was created, and the create is
+// sent again within the retry budget. A 2xx answer that names no id is looked up the same way.
+// When the caller's context ends after the request was sent (a timeout, an interrupt), one more
+// lookup is made, detached and bounded, and the error is an *UnconfirmedLinkError carrying the
+// link when it exists, so that the caller can track it.
 func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l ApplicationLink) (*ApplicationLink, error) {
 	const call = "create Jira application link"
 	l.ID = ""
@@ -120,80 +143,175 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 			var amb *httpx.AmbiguousError
 			switch {
 			case errors.As(err, &amb) && ctx.Err() == nil:
-				debug(ctx, "application link create outcome unknown; sending it again", map[string]any{"call": call})
+				debug(ctx, "application link create outcome unknown; looking the link up by rpc_url", map[string]any{"call": call})
 				ambiguous = true
-				return httpx.Transient(err, 0)
+				return c.afterLostCreate(ctx, admin, err, l, &out)
 			case errors.As(err, &amb):
 				// Time is up (a timeout, an interrupt) after the request was sent: Jira may
 				// still create the link.
-				return httpx.Permanent(fmt.Errorf("%w; Jira may have created the link anyway, and if so %s", err, linkIDUnknown(l.RPCURL)))
+				return httpx.Permanent(c.unconfirmedLink(ctx, admin, err, l))
 			}
 			return httpx.Permanent(err)
 		}
-		switch res.StatusCode {
-		case http.StatusCreated, http.StatusOK:
-			var created ApplicationLink
-			if err := json.Unmarshal(res.Body, &created); err != nil || created.ID == "" {
-				why := "has no application link id"
-				if err != nil {
-					why = "is not an application link (" + err.Error() + ")"
-				}
+		switch {
+		case res.StatusCode >= 200 && res.StatusCode < 300:
+			if id := createdLinkID(res.Body); id != "" {
+				created := l
+				created.ID = id
+				out = &created
+				return nil
+			}
+			// Created, but the answer does not say which link: the only link to rpcUrl is it.
+			found, ferr := c.FindApplicationLinkByRPCURL(ctx, admin, l.RPCURL)
+			switch {
+			case ferr != nil:
+				return httpx.Permanent(fmt.Errorf("%s: Jira answered HTTP %d but its answer names no link id, and looking the link to %s up failed: %w",
+					call, res.StatusCode, l.RPCURL, ferr))
+			case found == nil:
 				return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
-					"Jira created the link, but its answer %s, so %s", why, linkIDUnknown(l.RPCURL))})
+					"Jira answered that it created the link, but its answer names no link id and Jira lists no application link to %s", l.RPCURL)})
 			}
-			out = &created
+			debug(ctx, "application link create answer named no id; found the link by rpc_url", map[string]any{"call": call, "id": found.ID})
+			out = found
 			return nil
-		case http.StatusConflict:
-			msg := fmt.Sprintf("an application link with rpc_url %q already exists in Jira: import it (terraform import jira_application_link.<name> <id>) or remove it", l.RPCURL)
-			if ambiguous {
-				msg = fmt.Sprintf("an application link with rpc_url %q already exists in Jira: an earlier attempt whose answer was lost may have created it, and %s",
-					l.RPCURL, linkIDUnknown(l.RPCURL))
-			}
-			return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: msg})
-		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-			// Jira (or a proxy) may or may not have created the link: send it again.
+		case res.StatusCode == http.StatusConflict && ambiguous:
+			// The conflict may be the lost attempt's own link.
+			return c.afterLostCreate(ctx, admin, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: joinMsg(
+				fmt.Sprintf("an application link with rpc_url %q already exists in Jira", l.RPCURL), jiraMessage(res.Header, res.Body))}, l, &out)
+		case res.StatusCode == http.StatusConflict:
+			return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+				"an application link with rpc_url %q already exists in Jira: import it (terraform import jira_application_link.<name> <id>) or remove it", l.RPCURL)})
+		case res.StatusCode == http.StatusInternalServerError, res.StatusCode == http.StatusBadGateway, res.StatusCode == http.StatusGatewayTimeout:
+			// Jira (or a proxy) may or may not have created the link.
 			ambiguous = true
-			return httpx.Transient(unexpectedStatus(call, res.StatusCode, res.Header, res.Body), 0)
+			return c.afterLostCreate(ctx, admin, unexpectedStatus(call, res.StatusCode, res.Header, res.Body), l, &out)
 		}
 		return httpx.Permanent(adminStatusError(call, admin, res))
 	})
 	if err != nil {
-		var exhausted *httpx.RetriesExhaustedError
-		if ambiguous && errors.As(err, &exhausted) {
-			return nil, fmt.Errorf("%w; the last attempt may have reached Jira and created the link, and if so %s", err, linkIDUnknown(l.RPCURL))
-		}
 		return nil, err
 	}
 	return out, nil
 }
 
-// linkIDUnknown says how to find a link whose id the provider could not learn.
-func linkIDUnknown(rpcURL string) string {
-	return fmt.Sprintf("its id is unknown (the API has no call to look a link up by rpc_url): find the link to %s in Jira under "+
-		"Administration > Applications > Application links, then import it (terraform import jira_application_link.<name> <id>) or delete it", rpcURL)
+// afterLostCreate decides, after a create attempt whose outcome is unknown (cause), whether that
+// attempt made the link: the link found by rpcUrl is adopted into *out when it is the lost
+// attempt's (findLostLink); none found means the create is sent again; any other link to rpcUrl
+// is a conflict naming its id.
+func (c *Client) afterLostCreate(ctx context.Context, admin BasicAuth, cause error, l ApplicationLink, out **ApplicationLink) error {
+	found, ours, err := c.findLostLink(ctx, admin, l)
+	switch {
+	case err != nil:
+		return httpx.Permanent(fmt.Errorf("%w; looking the link up by rpc_url to learn whether it was created failed too: %w", cause, err))
+	case found == nil && IsConflict(cause):
+		return httpx.Permanent(fmt.Errorf("%w, yet Jira lists no application link to it", cause))
+	case found == nil:
+		return httpx.Transient(fmt.Errorf("%w (Jira lists no application link to %s afterwards: nothing was created)", cause, l.RPCURL), 0)
+	case !ours:
+		return httpx.Permanent(&HTTPError{Call: "create Jira application link", StatusCode: http.StatusConflict, Message: fmt.Sprintf(
+			"an application link with rpc_url %q already exists in Jira (id %s) with other settings or an incoming consumer, so it is not the one this create made: import it (terraform import jira_application_link.<name> %s) or remove it",
+			l.RPCURL, found.ID, found.ID)})
+	}
+	debug(ctx, "found the application link an earlier create attempt made", map[string]any{"id": found.ID})
+	*out = found
+	return nil
 }
 
-// decodeError is a 2xx answer whose body could not be decoded: usually a transfer cut short or
-// mangled on the way. Idempotent reads try again (readRetrying).
-type decodeError struct{ err error }
+// findLostLink looks up the link to l.RPCURL after a create whose outcome is unknown. ours is
+// true when it can only be the one the lost attempt made: the same name, display URL and type
+// as sent, and no incoming consumer yet (which a link anyone uses has). found is nil when Jira
+// lists no link to that URL.
+func (c *Client) findLostLink(ctx context.Context, admin BasicAuth, l ApplicationLink) (found *ApplicationLink, ours bool, err error) {
+	found, err = c.FindApplicationLinkByRPCURL(ctx, admin, l.RPCURL)
+	if err != nil || found == nil {
+		return nil, false, err
+	}
+	if found.Name != l.Name || (l.DisplayURL != "" && SameLinkURL(found.DisplayURL) != SameLinkURL(l.DisplayURL)) ||
+		(found.TypeID != "" && found.TypeID != l.TypeID) {
+		return found, false, nil
+	}
+	switch _, err := c.GetConsumer(ctx, admin, found.ID); {
+	case IsNotFound(err):
+		return found, true, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return found, false, nil
+}
 
-func (e *decodeError) Error() string { return e.err.Error() }
-func (e *decodeError) Unwrap() error { return e.err }
+// UnconfirmedLinkError is a link create whose outcome was still unknown when the caller's
+// context ended. Link is the link found afterwards by rpcUrl that only the create can have made
+// (see CreateApplicationLink); nil when none was found, in which case Jira may still create it.
+type UnconfirmedLinkError struct {
+	RPCURL string
+	Link   *ApplicationLink
+	Err    error
+}
 
-// readRetrying runs an idempotent read; a *decodeError is tried again within the retry budget,
-// any other failure is final.
-func (c *Client) readRetrying(ctx context.Context, call string, read func(ctx context.Context) error) error {
-	return c.hc.Retry(ctx, call, func(ctx context.Context, _ int) error {
-		err := read(ctx)
-		var de *decodeError
-		switch {
-		case err == nil:
+func (e *UnconfirmedLinkError) Error() string {
+	if e.Link != nil {
+		return fmt.Sprintf("%v; application link %s to %s exists now, so the create most likely took effect", e.Err, e.Link.ID, e.RPCURL)
+	}
+	return fmt.Sprintf("%v; Jira may still create the link to %s: if it appears, import it (terraform import jira_application_link.<name> <id>) or delete it", e.Err, e.RPCURL)
+}
+
+func (e *UnconfirmedLinkError) Unwrap() error { return e.Err }
+
+// unconfirmedLink looks the link up with a context detached from the ended ctx and bounded by
+// request_timeout.
+func (c *Client) unconfirmedLink(ctx context.Context, admin BasicAuth, err error, l ApplicationLink) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.hc.Settings().RequestTimeout)
+	defer cancel()
+	out := &UnconfirmedLinkError{RPCURL: l.RPCURL, Err: err}
+	if found, ours, ferr := c.findLostLink(lctx, admin, l); ferr == nil && ours {
+		out.Link = found
+	}
+	return out
+}
+
+// createdLinkID reads the new link's id from a create answer: the link object's "id", or else
+// the last path segment of the first resources-created href (…/applicationlink/<id>). "" when
+// the answer names none.
+func createdLinkID(body []byte) string {
+	var doc struct {
+		ID      string `json:"id"`
+		Created []struct {
+			Href string `json:"href"`
+		} `json:"resources-created"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	if id := strings.TrimSpace(doc.ID); id != "" {
+		return id
+	}
+	if len(doc.Created) == 0 {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(doc.Created[0].Href))
+	if err != nil {
+		return ""
+	}
+	parent, last := path.Split(strings.TrimRight(u.EscapedPath(), "/"))
+	if path.Base(parent) != path.Base(pathApplicationLinks) {
+		return ""
+	}
+	id, err := url.PathUnescape(last)
+	if err != nil {
+		return ""
+	}
+	return id
+}
+
+// decodeOK adapts a decoder of 200 bodies to httpx.Request.Decode; other 2xx statuses are left
+// to the caller.
+func decodeOK(decode func(body []byte) error) func(*httpx.Response) error {
+	return func(res *httpx.Response) error {
+		if res.StatusCode != http.StatusOK {
 			return nil
-		case errors.As(err, &de) && ctx.Err() == nil:
-			return httpx.Transient(err, 0)
 		}
-		return httpx.Permanent(err)
-	})
+		return decode(res.Body)
+	}
 }
 
 // GetApplicationLink reads one application link. A missing link is an error for which
@@ -204,51 +322,46 @@ func (c *Client) GetApplicationLink(ctx context.Context, admin BasicAuth, id str
 		return nil, fmt.Errorf("%s: empty application link id", call)
 	}
 	var out ApplicationLink
-	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
-		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: linkPath(id), idempotent: true})
-		if err != nil {
-			return err
-		}
-		switch res.StatusCode {
-		case http.StatusOK:
-			if err := json.Unmarshal(res.Body, &out); err != nil {
-				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)}
-			}
-			if out.ID == "" {
-				out.ID = id
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: linkPath(id), idempotent: true,
+		decode: func(body []byte) error {
+			out = ApplicationLink{}
+			if err := json.Unmarshal(body, &out); err != nil {
+				return fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not an application link: %w", call, err)
 			}
 			return nil
-		case http.StatusNotFound:
-			return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q does not exist in Jira", id)}
-		}
-		return adminStatusError(call, admin, res)
-	})
+		}})
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	switch res.StatusCode {
+	case http.StatusOK:
+		if out.ID == "" {
+			out.ID = id
+		}
+		return &out, nil
+	case http.StatusNotFound:
+		return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q does not exist in Jira", id)}
+	}
+	return nil, adminStatusError(call, admin, res)
 }
 
 // ListApplicationLinks lists every application link in Jira.
 func (c *Client) ListApplicationLinks(ctx context.Context, admin BasicAuth) ([]ApplicationLink, error) {
 	const call = "list Jira application links"
 	var out []ApplicationLink
-	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
-		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: pathApplicationLinks, idempotent: true})
-		if err != nil {
-			return err
-		}
-		if res.StatusCode != http.StatusOK {
-			return adminStatusError(call, admin, res)
-		}
-		out = nil
-		if err := json.Unmarshal(res.Body, &out); err != nil {
-			return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a list of application links: %w", call, err)}
-		}
-		return nil
-	})
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: pathApplicationLinks, idempotent: true,
+		decode: func(body []byte) error {
+			out = nil
+			if err := json.Unmarshal(body, &out); err != nil {
+				return fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a list of application links: %w", call, err)
+			}
+			return nil
+		}})
 	if err != nil {
 		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, adminStatusError(call, admin, res)
 	}
 	return out, nil
 }
@@ -305,9 +418,10 @@ func (c *Client) PutConsumer(ctx context.Context, admin BasicAuth, linkID string
 	if cons.Key == "" || strings.TrimSpace(cons.PublicKey) == "" {
 		return fmt.Errorf("%s: consumer key and public key must not be empty", call)
 	}
-	// CONTRACT §4 takes the SubjectPublicKeyInfo (PEM or bare base64): a PKCS#1 "RSA PUBLIC KEY"
-	// block, which the provider accepts too, is sent re-encoded. A key that does not parse is
-	// sent as given, for Jira to refuse with its own message.
+	// Jira takes the SubjectPublicKeyInfo (PEM or bare base64; docs/guides/http-calls.md, "The
+	// link's incoming consumer"): a PKCS#1 "RSA PUBLIC KEY" block, which the provider accepts
+	// too, is sent re-encoded. A key that does not parse is sent as given, for Jira to refuse
+	// with its own message.
 	if pub, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
 		if spki, err := keyutil.PublicKeyPEM(pub); err == nil {
 			cons.PublicKey = spki
@@ -317,9 +431,10 @@ func (c *Client) PutConsumer(ctx context.Context, admin BasicAuth, linkID string
 	if err != nil {
 		return err
 	}
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		return nil // 201 with a status entity or an empty body; any 2xx is success
+	}
 	switch res.StatusCode {
-	case http.StatusCreated, http.StatusOK, http.StatusNoContent:
-		return nil
 	case http.StatusConflict:
 		return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("consumer key %q is already used by another application link: pick another key", cons.Key)}
 	case http.StatusNotFound:
@@ -339,26 +454,24 @@ func (c *Client) GetConsumer(ctx context.Context, admin BasicAuth, linkID string
 		return nil, fmt.Errorf("%s: empty application link id", call)
 	}
 	var out Consumer
-	err := c.readRetrying(ctx, call, func(ctx context.Context) error {
-		res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: consumerPath(linkID), idempotent: true})
-		if err != nil {
-			return err
-		}
-		switch res.StatusCode {
-		case http.StatusOK:
-			if err := json.Unmarshal(res.Body, &out); err != nil {
-				return &decodeError{fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %w", call, err)}
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodGet, path: consumerPath(linkID), idempotent: true,
+		decode: func(body []byte) error {
+			out = Consumer{}
+			if err := json.Unmarshal(body, &out); err != nil {
+				return fmt.Errorf("%s: Jira answered HTTP 200 with a body that is not a consumer: %w", call, err)
 			}
 			return nil
-		case http.StatusNotFound:
-			return &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q has no incoming OAuth consumer (or does not exist)", linkID)}
-		}
-		return adminStatusError(call, admin, res)
-	})
+		}})
 	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	switch res.StatusCode {
+	case http.StatusOK:
+		return &out, nil
+	case http.StatusNotFound:
+		return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf("application link %q has no incoming OAuth consumer (or does not exist)", linkID)}
+	}
+	return nil, adminStatusError(call, admin, res)
 }
 
 // DeleteConsumer removes the incoming OAuth consumer of application link linkID, which
@@ -371,14 +484,14 @@ func (c *Client) DeleteConsumer(ctx context.Context, admin BasicAuth, linkID str
 	return c.adminDelete(ctx, admin, call, consumerPath(linkID))
 }
 
-// adminDelete sends an idempotent DELETE as the administrator; 404 means already gone.
-func (c *Client) adminDelete(ctx context.Context, admin BasicAuth, call, path string) error {
-	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodDelete, path: path, idempotent: true})
+// adminDelete sends an idempotent DELETE as the administrator. Any 2xx (200 with a status
+// entity, 204) is success whatever its body; 404 means already gone.
+func (c *Client) adminDelete(ctx context.Context, admin BasicAuth, call, p string) error {
+	res, err := c.adminDo(ctx, admin, adminCall{call: call, method: http.MethodDelete, path: p, idempotent: true})
 	if err != nil {
 		return err
 	}
-	switch res.StatusCode {
-	case http.StatusNoContent, http.StatusOK, http.StatusNotFound:
+	if res.StatusCode >= 200 && res.StatusCode < 300 || res.StatusCode == http.StatusNotFound {
 		return nil
 	}
 	return adminStatusError(call, admin, res)

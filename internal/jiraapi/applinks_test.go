@@ -207,34 +207,6 @@ func TestConsumerRoundTripAndPaths(t *testing.T) {
 	}
 }
 
-// A create whose connection is lost after sending is sent once more; if that one gets 409, the
-// message says the lost attempt may have created the link.
-func TestCreateApplicationLinkAmbiguousThenConflict(t *testing.T) {
-	var mu sync.Mutex
-	n := 0
-	c := applinksServer(t, func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.ReadAll(r.Body)
-		mu.Lock()
-		n++
-		first := n == 1
-		mu.Unlock()
-		if first {
-			hijackClose(t, w)
-			return
-		}
-		jsonError(w, http.StatusConflict, "exists")
-	})
-	_, err := c.CreateApplicationLink(context.Background(), testAdmin, ApplicationLink{Name: "n", RPCURL: "https://align.example", DisplayURL: "https://align.example"})
-	if err == nil || !strings.Contains(err.Error(), "already exists") || !strings.Contains(err.Error(), "earlier attempt") {
-		t.Fatalf("err = %v", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if n != 2 {
-		t.Errorf("creates = %d, want 2", n)
-	}
-}
-
 func TestApplinksValidateInput(t *testing.T) {
 	c := applinksServer(t, func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("invalid input reached Jira: %s %s", r.Method, r.URL.Path)

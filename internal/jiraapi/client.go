@@ -2,7 +2,7 @@
 // REST API that registers Jira Align as an OAuth consumer, the OAuth 1.0a (RSA-SHA1) three-legged
 // handshake that yields an access token, and the calls made with that token (who am I, revoke).
 //
-// The wire format is shared/CONTRACT.md §1–4; endpoints.go lists every call, marked
+// The wire format is described in docs/guides/http-calls.md; endpoints.go lists every call, marked
 // [documented] or [assumed]. All traffic goes through the shared httpx layer (TLS, timeouts,
 // retries). OAuth signing uses github.com/dghubble/oauth1 with an RSA-SHA1 signer.
 //
@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // Client talks to one Jira instance. It is safe for concurrent use.
@@ -71,18 +72,11 @@ type BasicAuth struct{ Username, Password string }
 
 // String returns the username with the password redacted.
 func (b BasicAuth) String() string {
-	return fmt.Sprintf("BasicAuth{Username:%q, Password:%s}", b.Username, redactedMark(b.Password))
+	return fmt.Sprintf("BasicAuth{Username:%q, Password:%s}", b.Username, redact.Field(b.Password))
 }
 
 // GoString is String, so %#v redacts too.
 func (b BasicAuth) GoString() string { return b.String() }
-
-func redactedMark(s string) string {
-	if s == "" {
-		return "<empty>"
-	}
-	return "<redacted>"
-}
 
 func (b BasicAuth) header() string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(b.Username+":"+b.Password))

@@ -2,7 +2,7 @@ package jiraapi
 
 // This file lists every HTTP call the package makes to Jira, so that a reader (or someone
 // adapting the client to a real deployment) finds the whole wire surface in one place. Each entry
-// is marked as in shared/CONTRACT.md:
+// is marked as in docs/guides/http-calls.md:
 //
 //   - [documented]: public Atlassian documentation or RFC 5849 defines it.
 //   - [assumed]: no public API exists; the contract defines it, and a real Jira may differ.
@@ -38,14 +38,19 @@ const (
 	// [assumed]: the page is documented, no API is.
 	pathAccessTokens = "/plugins/servlet/oauth/users/access-tokens"
 
-	// pathApplicationLinks: PUT creates a link (201 + id; 409 on a duplicate rpcUrl); GET lists
-	// every link (200 JSON array of links);
-	// GET/DELETE pathApplicationLinks + "/{id}" read (200|404) and delete (204|404) one.
-	// HTTP Basic as a Jira administrator, X-Atlassian-Token: no-check, JSON. [assumed].
+	// pathApplicationLinks: PUT creates a link: 201 with a status entity whose first
+	// resources-created href ends in the new link's id (or, in some versions, the link object
+	// with its "id"); 409 on a duplicate rpcUrl. GET lists every link (200 JSON array of links),
+	// which is how a link is found by rpcUrl. GET/DELETE pathApplicationLinks + "/{id}" read
+	// (200|404) and delete (200 with a status entity, or 204|404) one.
+	// HTTP Basic as a Jira administrator, X-Atlassian-Token: no-check, Accept: application/json
+	// (without it the plugin answers XML), JSON bodies; any 2xx is success whatever its body.
+	// [assumed].
 	pathApplicationLinks = "/rest/applinks/3.0/applicationlink"
 
-	// consumerPath(id): the link's incoming OAuth consumer. PUT (201; 409 when the key belongs
-	// to another link), GET (200|404), DELETE (204). Same authentication as the links. [assumed].
+	// consumerPath(id): the link's incoming OAuth consumer. PUT (201 with a status entity or an
+	// empty body; 409 when the key belongs to another link), GET (200|404), DELETE (200|204).
+	// Same authentication as the links. [assumed].
 	pathConsumerPrefix = "/rest/applinks-oauth/1.0/applicationlink/"
 	pathConsumerSuffix = "/authentication/consumer"
 )

@@ -1,6 +1,7 @@
 package jiraapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,11 +10,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
-// OAuth problems named by CONTRACT §1 (RFC 5849 problem reporting extension).
+// OAuth problems named by docs/guides/http-calls.md, "OAuth 1.0a signing" (RFC 5849 problem
+// reporting extension).
 const (
 	ProblemConsumerKeyUnknown      = "consumer_key_unknown"
 	ProblemSignatureInvalid        = "signature_invalid"
@@ -135,6 +137,12 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &he) && he.StatusCode == http.StatusNotFound
 }
 
+// IsConflict reports whether err is (or wraps) an HTTPError with status 409.
+func IsConflict(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && he.StatusCode == http.StatusConflict
+}
+
 // IsTokenGone reports whether err is (or wraps) an OAuthError saying the token can no longer be
 // used: token_rejected, token_expired, or consumer_key_unknown (the consumer's application link
 // was deleted, which invalidates its tokens).
@@ -148,6 +156,15 @@ func IsTokenGone(err error) bool {
 		return true
 	}
 	return false
+}
+
+// IsSignatureInvalid reports whether err is (or wraps) an OAuthError signature_invalid: Jira
+// holds another public key for the consumer than the one matching the signing key. A token
+// refused that way is not gone: if the consumer's key was replaced after it was issued, it is
+// still live, and a request signed with the consumer's current key can use or revoke it.
+func IsSignatureInvalid(err error) bool {
+	var oe *OAuthError
+	return errors.As(err, &oe) && oe.Problem == ProblemSignatureInvalid
 }
 
 // ParseOAuthProblem extracts oauth_problem and oauth_problem_advice from an OAuth error response:
@@ -177,7 +194,7 @@ func ParseOAuthProblem(h http.Header, body []byte) (problem, advice string) {
 			advice = vals.Get(paramProblemAdvice)
 		}
 	}
-	return sanitizeProblem(problem), sanitizeText(advice)
+	return sanitizeProblem(problem), redact.Printable(advice, maxAdviceRunes)
 }
 
 // parseOAuthChallenge returns the auth-params of an "OAuth" challenge, or nil when v is another
@@ -257,34 +274,6 @@ func sanitizeProblem(p string) string {
 	return b.String()
 }
 
-// sanitizeText makes peer-supplied free text safe to show: valid UTF-8, control and format
-// characters (including bidi overrides) replaced by spaces, whitespace collapsed, at most
-// maxAdviceRunes runes.
-func sanitizeText(s string) string {
-	if s == "" {
-		return ""
-	}
-	fields := strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), func(r rune) bool {
-		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r)
-	})
-	out := strings.Join(fields, " ")
-	if utf8.RuneCountInString(out) > maxAdviceRunes {
-		out = string([]rune(out)[:maxAdviceRunes]) + "…"
-	}
-	return out
-}
-
-// scrub removes every occurrence of the given secret values from s (defence in depth: a peer
-// should never echo a token in its advice, but if it does the value must not reach a log).
-func scrub(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "<redacted>")
-		}
-	}
-	return s
-}
-
 // jiraMessage extracts a human message from a Jira JSON error body ({"message":…},
 // {"errorMessages":[…]}, {"errors":[{"message":…}]} or {"errors":{"field":"…"}}), or a short
 // plain-text body; sanitized and capped. "" when nothing usable is found.
@@ -326,10 +315,214 @@ func jiraMessage(header http.Header, body []byte) string {
 				}
 			}
 		}
-		return sanitizeText(strings.Join(parts, "; "))
+		return redact.Printable(strings.Join(parts, "; "), maxAdviceRunes)
 	}
 	if strings.HasPrefix(header.Get("Content-Type"), "text/plain") {
-		return sanitizeText(string(body))
+		return redact.Printable(string(body), maxAdviceRunes)
 	}
 	return ""
+}
+
+// NotJiraError is an answer that Jira never gives, so that the Jira URL points at something else:
+// Jira Align (a common mix-up, since both URLs are configured side by side), another web
+// application, a login proxy, or the right host without its context path. Its message starts
+// with the attribute to fix, jira_url, instead of blaming a credential that was never checked.
+type NotJiraError struct {
+	// BaseURL is the Jira URL the client was given (it never carries credentials).
+	BaseURL string
+	// Request is the call, "METHOD /path" below the base URL.
+	Request string
+	// StatusCode is the answer's HTTP status.
+	StatusCode int
+	// Answer describes what answered, e.g. `an error in Jira Align's format ("…")`.
+	Answer string
+	// Align is set when the answer is Jira Align's own.
+	Align bool
+	// expected is set when the endpoint is one every Jira serves (its 404 gave it away).
+	expected bool
+}
+
+// Error names jira_url, what answered and how to fix it. It never carries a secret: peer text is
+// sanitized and capped, and the base URL has no user information.
+func (e *NotJiraError) Error() string {
+	var why string
+	switch {
+	case e.Align:
+		why = ": that is how Jira Align answers, so jira_url is probably the Jira Align URL (align_url). Set jira_url to the base URL of Jira itself"
+	case e.expected:
+		why = ", but every Jira serves that endpoint. Set jira_url to the base URL of Jira"
+	default:
+		why = ", which Jira never sends there. Set jira_url to the base URL of Jira"
+	}
+	return fmt.Sprintf("jira_url (%q) does not look like a Jira: %s answered HTTP %d with %s%s, with its context path if it has one (such as https://jira.example.com/jira).",
+		e.BaseURL, e.Request, e.StatusCode, e.Answer, why)
+}
+
+// IsNotJira reports whether err is (or wraps) a NotJiraError.
+func IsNotJira(err error) bool {
+	var nj *NotJiraError
+	return errors.As(err, &nj)
+}
+
+// peerEndpoint tells classifyPeer what a real Jira answers on an endpoint.
+type peerEndpoint int
+
+const (
+	// endpointOAuth: the OAuth token servlets (request token, access token, revoke). Every Jira
+	// serves them, and answers with form data or an oauth_problem, never an HTML page (except
+	// Jira's own error pages).
+	endpointOAuth peerEndpoint = iota
+	// endpointApproval: the approval page. In Jira it is a web page, so HTML (a login page, an
+	// error page) may be Jira's own answer.
+	endpointApproval
+	// endpointREST: a REST endpoint every Jira serves (/rest/api/2/myself, the application-link
+	// collection): JSON (or XML) only.
+	endpointREST
+	// endpointRESTObject: a REST URL naming one object (an application link, its consumer),
+	// where 404 means "no such object", so only the body can tell that the peer is not a Jira.
+	endpointRESTObject
+)
+
+// classifyPeer returns a *NotJiraError when an answer from base shows the peer is not a Jira, nil
+// when it may be Jira's (the caller then reports it as usual). This is the one place that decides
+// it. It never classifies what may be transient (429, 5xx) or what carries an oauth_problem, and
+// of the 2xx answers only those that should have been form data or JSON and are an HTML page.
+//
+// The signs: an error body in Jira Align's JSON format ({"status":…,"message":…,"errors":{…}});
+// a 404 from an endpoint every Jira serves; an HTML page where Jira answers with form data or
+// JSON (an HTML page whose title names Jira, not Jira Align, passes as Jira's own error page on
+// the web endpoints).
+func classifyPeer(base string, kind peerEndpoint, method, path string, status int, h http.Header, body []byte) *NotJiraError {
+	if status == http.StatusTooManyRequests || status >= 500 || status >= 300 && status < 400 {
+		return nil
+	}
+	if p, _ := ParseOAuthProblem(h, body); p != "" {
+		return nil
+	}
+	e := &NotJiraError{BaseURL: base, Request: method + " " + path, StatusCode: status}
+	if msg, ok := alignErrorBody(body); ok {
+		e.Answer, e.Align = "an error in Jira Align's format", true
+		if msg != "" {
+			e.Answer += fmt.Sprintf(" (%q)", msg)
+		}
+		return e
+	}
+	html, title := htmlPage(h, body)
+	success := status >= 200 && status < 300
+	switch {
+	case html && strings.Contains(strings.ToLower(title), "jira align"):
+		e.Align = true
+	case status == http.StatusNotFound && kind != endpointRESTObject:
+		e.expected = true
+	case success && kind != endpointOAuth && kind != endpointREST:
+		return nil
+	case !html:
+		return nil
+	case kind == endpointREST || kind == endpointRESTObject:
+	case kind == endpointOAuth && !strings.Contains(strings.ToLower(title), "jira"):
+	default:
+		return nil
+	}
+	e.Answer = describeBody(h, body, html, title)
+	if server := redact.Printable(truncate(h.Get("Server"), 64), maxAdviceRunes); server != "" {
+		e.Answer += fmt.Sprintf(" (Server: %s)", server)
+	}
+	return e
+}
+
+// alignErrorBody reports whether body is Jira Align's error body {"status":400,"message":"…",
+// "errors":{"field":["…"]}} (a numeric status, a message and an errors object of lists), and
+// returns its message. Jira's REST errors have another shape ({"errorMessages":[…],"errors":{…}}
+// with string values, or a status and message without errors).
+func alignErrorBody(body []byte) (string, bool) {
+	if len(body) == 0 || len(body) > 1<<20 {
+		return "", false
+	}
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(body, &doc) != nil {
+		return "", false
+	}
+	var status float64
+	var msg string
+	var errs map[string][]json.RawMessage
+	if json.Unmarshal(doc["status"], &status) != nil || json.Unmarshal(doc["message"], &msg) != nil ||
+		doc["errors"] == nil || json.Unmarshal(doc["errors"], &errs) != nil || errs == nil {
+		return "", false
+	}
+	if _, jira := doc["errorMessages"]; jira {
+		return "", false
+	}
+	return truncateRunes(redact.Printable(msg, maxAdviceRunes), 120), true
+}
+
+// htmlPage reports whether the answer is an HTML page, with its <title> (sanitized, capped).
+func htmlPage(h http.Header, body []byte) (bool, string) {
+	ct := strings.ToLower(h.Get("Content-Type"))
+	head := strings.TrimSpace(asciiLower(body[:min(len(body), 512)]))
+	if !strings.HasPrefix(ct, "text/html") && !strings.HasPrefix(ct, "application/xhtml") &&
+		!strings.HasPrefix(head, "<!doctype html") && !strings.HasPrefix(head, "<html") {
+		return false, ""
+	}
+	// ASCII-only lowering keeps byte offsets, so indexes into lower are indexes into body.
+	lower := asciiLower(body[:min(len(body), 64<<10)])
+	i := strings.Index(lower, "<title")
+	if i < 0 {
+		return true, ""
+	}
+	j := strings.IndexByte(lower[i:], '>')
+	if j < 0 {
+		return true, ""
+	}
+	start := i + j + 1
+	end := strings.Index(lower[start:], "</title")
+	if end < 0 {
+		return true, ""
+	}
+	title := string(body[start : start+end])
+	if r := []rune(redact.Printable(title, maxAdviceRunes)); len(r) > 80 {
+		return true, string(r[:80]) + "…"
+	}
+	return true, redact.Printable(title, maxAdviceRunes)
+}
+
+func asciiLower(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return string(out)
+}
+
+// describeBody says in a few words what an answer's body is.
+func describeBody(h http.Header, body []byte, html bool, title string) string {
+	switch {
+	case html && title != "":
+		return fmt.Sprintf("an HTML page titled %q", title)
+	case html:
+		return "an HTML page"
+	case len(bytes.TrimSpace(body)) == 0:
+		return "an empty body"
+	}
+	if msg := jiraMessage(h, body); msg != "" {
+		return fmt.Sprintf("the message %q", truncateRunes(msg, 120))
+	}
+	if ct := h.Get("Content-Type"); ct != "" {
+		return "a " + redact.Printable(truncate(ct, 64), maxAdviceRunes) + " body"
+	}
+	return "a body that is neither JSON nor form data"
+}
+
+func truncateRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// classifyPeer is classifyPeer for this client's base URL.
+func (c *Client) classifyPeer(kind peerEndpoint, method, path string, status int, h http.Header, body []byte) *NotJiraError {
+	return classifyPeer(c.base, kind, method, path, status, h, body)
 }

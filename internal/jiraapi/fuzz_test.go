@@ -10,11 +10,11 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzAccessTokenLifetime fuzzes the reading of the access-token response (CONTRACT §2 step 3):
-// the form-encoded body is parsed as accessToken parses it, and both lifetimes go through
-// lifetime. FuzzParseOAuthProblem (errors_test.go) covers the OAuth error responses. Seed
-// corpora live in testdata/fuzz/<target>/ and run as ordinary tests with `go test`;
-// internal/devtools/fuzz.sh fuzzes each target for a bounded time.
+// FuzzAccessTokenLifetime fuzzes the reading of the access-token response
+// (docs/guides/http-calls.md, "Access token"): the form-encoded body is parsed as accessToken
+// parses it, and both lifetimes go through lifetime. FuzzParseOAuthProblem (errors_test.go)
+// covers the OAuth error responses. Seed corpora live in testdata/fuzz/<target>/ and run as
+// ordinary tests with `go test`; internal/devtools/fuzz.sh fuzzes each target for a bounded time.
 func FuzzAccessTokenLifetime(f *testing.F) {
 	for _, s := range []string{
 		"oauth_token=t&oauth_token_secret=s&oauth_expires_in=157680000&oauth_session_handle=h&oauth_authorization_expires_in=160272000",

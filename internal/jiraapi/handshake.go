@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dghubble/oauth1"
+
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 const (
@@ -27,14 +30,11 @@ const (
 	// maxLifetime caps a lifetime read from Jira so that time arithmetic cannot overflow.
 	maxLifetime = 100 * 365 * 24 * time.Hour
 
+	callHandshake    = "OAuth handshake with Jira"
 	callRequestToken = "OAuth request token"
 	callApproval     = "OAuth approval"
 	callAccessToken  = "OAuth access token"
 )
-
-// testHookAccessTokenReceived, when set by a test, runs right after Jira issued the access token
-// (to cancel the context at that exact point).
-var testHookAccessTokenReceived func()
 
 // AccessToken is the result of a handshake. Its String and GoString methods redact Token and
 // Secret.
@@ -57,7 +57,7 @@ type AccessToken struct {
 // String describes the token without its secrets.
 func (t AccessToken) String() string {
 	return fmt.Sprintf("AccessToken{Token:%s, Secret:%s, SessionHandle:%s, ExpiresAt:%s, AuthorizationExpiresAt:%s}",
-		redactedMark(t.Token), redactedMark(t.Secret), redactedMark(t.SessionHandle),
+		redact.Field(t.Token), redact.Field(t.Secret), redact.Field(t.SessionHandle),
 		t.ExpiresAt.Format(time.RFC3339), t.AuthorizationExpiresAt.Format(time.RFC3339))
 }
 
@@ -82,17 +82,18 @@ func (e *unconfirmedError) Unwrap() error { return e.err }
 func (e *restartError) Error() string { return e.err.Error() }
 func (e *restartError) Unwrap() error { return e.err }
 
-// Handshake runs the OAuth 1.0a three-legged handshake (CONTRACT §2) for consumer and returns
-// the access token: a request token (with oauth_callback callbackURL), its approval by approver
-// over HTTP Basic (the verifier is read from the 302 Location; the redirect is never followed),
-// and the exchange of request token and verifier for an access token.
+// Handshake runs the OAuth 1.0a three-legged handshake (docs/guides/http-calls.md, "The
+// three-legged handshake") for consumer and returns the access token: a request token (with
+// oauth_callback callbackURL), its approval by approver over HTTP Basic (the verifier is read
+// from the 302 Location; the redirect is never followed), and the exchange of request token and
+// verifier for an access token.
 //
-// Retries: the request-token call is retried on transient failures, each time freshly signed.
-// The approval is retried by httpx only when Jira certainly did not act on it (429, 503,
+// Retries are httpx's. The request-token call is retried on transient failures, each time freshly
+// signed. The approval is retried only when Jira certainly did not act on it (429, 503,
 // connection refused); after an ambiguous failure, or a request token that expired or was
-// consumed by an earlier attempt, the handshake restarts from a new request token. A verifier is
-// never sent twice: any transient failure of the access-token call restarts the handshake. At
-// most 4 runs are made, all bounded by ctx.
+// consumed by an earlier attempt, the handshake restarts from a new request token
+// (httpx.Client.Repeat). A verifier is never sent twice: any transient failure of the
+// access-token call restarts the handshake. At most 4 runs are made, all bounded by ctx.
 //
 // If the handshake fails after Jira issued the access token (ctx done, invalid expiry fields),
 // the token is revoked before the error is returned, so no token is left orphaned.
@@ -104,7 +105,7 @@ func (e *restartError) Unwrap() error { return e.err }
 // Unconfirmed, and a failed handshake says so in its error (UnconfirmedAdvice), so the user can
 // revoke that token in Jira.
 func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, callbackURL string) (*AccessToken, error) {
-	const call = "OAuth handshake with Jira"
+	const call = callHandshake
 	if err := consumer.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", call, err)
 	}
@@ -114,70 +115,78 @@ func (c *Client) Handshake(ctx context.Context, consumer OAuthConsumer, approver
 	if u, err := url.Parse(callbackURL); err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%s: the OAuth callback URL must be an absolute URL without fragment", call)
 	}
-	s := c.hc.Settings()
 	var (
-		last          error
-		unconfirmed   int
-		unconfirmedAt time.Time
+		tok  *AccessToken
+		lost lostExchanges
 	)
-	countUnconfirmed := func(at time.Time) {
-		if unconfirmed == 0 {
-			unconfirmedAt = at
-		}
-		unconfirmed++
-	}
-	// fail returns err, followed by the advice about unconfirmed exchanges when there were any.
-	fail := func(err error) error {
-		if unconfirmed == 0 {
-			return err
-		}
-		return fmt.Errorf("%w\n\n%s", err, c.UnconfirmedAdvice(unconfirmed, unconfirmedAt, consumer.Key, approver.Username))
-	}
-	for attempt := 1; ; attempt++ {
+	err := c.hc.Repeat(ctx, call, maxHandshakeAttempts, func(ctx context.Context, run int) error {
 		started := time.Now()
-		tok, err := c.handshakeOnce(ctx, consumer, approver, callbackURL)
-		if err == nil {
-			debug(ctx, "OAuth handshake complete", map[string]any{"consumer_key": consumer.Key, "attempt": attempt, "unconfirmed_exchanges": unconfirmed})
-			tok.Unconfirmed, tok.UnconfirmedAt = unconfirmed, unconfirmedAt
-			return tok, nil
-		}
+		var err error
+		tok, err = c.handshakeOnce(ctx, consumer, approver, callbackURL)
 		var ue *unconfirmedError
-		if errors.As(err, &ue) {
-			countUnconfirmed(started)
-			return nil, fail(err)
-		}
 		var re *restartError
-		if !errors.As(err, &re) {
-			return nil, fail(err)
+		switch {
+		case err == nil:
+			debug(ctx, "OAuth handshake complete", map[string]any{"consumer_key": consumer.Key, "attempt": run, "unconfirmed_exchanges": lost.n})
+			return nil
+		case errors.As(err, &ue):
+			lost.add(started)
+			return httpx.Permanent(err)
+		case !errors.As(err, &re):
+			return httpx.Permanent(err)
 		}
 		if re.unconfirmed {
-			countUnconfirmed(started)
+			lost.add(started)
 		}
-		last = re.err
-		if attempt >= maxHandshakeAttempts {
-			break
-		}
-		if re.after > s.RequestTimeout {
-			return nil, fail(fmt.Errorf("%s for consumer %q: Jira asked to retry after %s, longer than request_timeout (%s): %w", call, consumer.Key, re.after, s.RequestTimeout, last))
-		}
-		wait := max(httpx.Backoff(attempt, s.MinBackoff, s.MaxBackoff), re.after)
 		debug(ctx, "restarting the OAuth handshake from a new request token", map[string]any{
-			"consumer_key": consumer.Key, "attempt": attempt, "wait": wait.String(), "reason": last.Error(),
+			"consumer_key": consumer.Key, "attempt": run, "reason": re.err.Error(),
 		})
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, fail(fmt.Errorf("%w (last error: %w)", ctxError(ctx, call), last))
-		case <-timer.C:
-		}
+		return httpx.Transient(re.err, re.after)
+	})
+	if err != nil {
+		return nil, c.handshakeFailed(err, consumer, approver, lost)
 	}
-	return nil, fail(fmt.Errorf("%s for consumer %q did not complete after %d attempts, each from a new request token: %w", call, consumer.Key, maxHandshakeAttempts, last))
+	tok.Unconfirmed, tok.UnconfirmedAt = lost.n, lost.first
+	return tok, nil
+}
+
+// lostExchanges counts the access-token exchanges of a handshake whose outcome is unknown.
+type lostExchanges struct {
+	n     int
+	first time.Time // when the first was sent
+}
+
+func (l *lostExchanges) add(sent time.Time) {
+	if l.n == 0 {
+		l.first = sent
+	}
+	l.n++
+}
+
+// handshakeFailed words the failure of a handshake: runs used up or a Retry-After beyond
+// request_timeout in the handshake's terms, then the advice about lost exchanges, if any.
+func (c *Client) handshakeFailed(err error, consumer OAuthConsumer, approver BasicAuth, lost lostExchanges) error {
+	const call = callHandshake
+	var (
+		exhausted *httpx.RetriesExhaustedError
+		tooLong   *httpx.RetryAfterTooLongError
+	)
+	switch {
+	case errors.As(err, &exhausted):
+		err = fmt.Errorf("%s for consumer %q did not complete after %d attempts, each from a new request token: %w", call, consumer.Key, exhausted.Attempts, exhausted.Err)
+	case errors.As(err, &tooLong):
+		err = fmt.Errorf("%s for consumer %q: Jira asked to retry after %s, longer than request_timeout (%s): %w", call, consumer.Key, tooLong.After, tooLong.Limit, tooLong.Err)
+	}
+	if lost.n > 0 {
+		err = fmt.Errorf("%w\n\n%s", err, c.UnconfirmedAdvice(lost.n, lost.first, consumer.Key, approver.Username))
+	}
+	return err
 }
 
 // UnconfirmedAdvice tells the user that n access-token exchanges for consumer, approved by
 // approver, the first sent at `at`, failed after their request may have reached Jira, and where
-// to revoke a token Jira may have issued. [assumed]: the page is the one CONTRACT §3 names.
+// to revoke a token Jira may have issued. [assumed]: the page is the one docs/guides/http-calls.md
+// names ("Revoke").
 func (c *Client) UnconfirmedAdvice(n int, at time.Time, consumer, approver string) string {
 	exchanges := "An OAuth access-token exchange"
 	if n > 1 {
@@ -188,6 +197,14 @@ func (c *Client) UnconfirmedAdvice(n int, at time.Time, consumer, approver strin
 		"one does not hold, so the provider cannot take it back: revoke it in Jira as user %q (profile > Tools > View OAuth Access Tokens, "+
 		"%s): the token of consumer %q issued at about %s. Deleting the consumer's application link revokes it too.",
 		exchanges, approver, c.url(pathAccessTokens), consumer, at.UTC().Format(time.RFC3339))
+}
+
+// RevokeAdvice says where to revoke by hand an access token of consumer, approved by user and
+// issued at issuedAt (RFC 3339), that the provider could not revoke. [assumed]: the page is the
+// one the revoke call is modelled on.
+func (c *Client) RevokeAdvice(consumer, user, issuedAt string) string {
+	return fmt.Sprintf("revoke it in Jira as user %q (profile > Tools > View OAuth Access Tokens, %s): the token of consumer %q issued at %s. "+
+		"Deleting the consumer's application link revokes it too.", user, c.url(pathAccessTokens), consumer, issuedAt)
 }
 
 // handshakeOnce runs the three steps once. A *restartError asks for a new run.
@@ -203,69 +220,54 @@ func (c *Client) handshakeOnce(ctx context.Context, consumer OAuthConsumer, appr
 	return c.accessToken(ctx, consumer, reqToken, reqSecret, verifier)
 }
 
-// retryableStatus reports the statuses worth another attempt (as httpx does).
-func retryableStatus(code int) bool {
-	return code == http.StatusTooManyRequests || code >= 500 && code <= 599 && code != http.StatusNotImplemented
-}
-
-// requestToken obtains a request token (step 1). Unused request tokens are harmless, so every
-// transient failure is retried with a freshly signed request; a nonce_used answer is retried once
-// at once.
+// requestToken obtains a request token (step 1). Unused request tokens are harmless, so httpx
+// retries the call like an idempotent one: after every transient failure, after a nonce_used
+// answer and after an answer that lacks the token (garbled on the way), each attempt freshly
+// signed by the library.
 func (c *Client) requestToken(ctx context.Context, consumer OAuthConsumer, callbackURL string) (token, secret string, err error) {
 	const call = callRequestToken
-	err = c.hc.Retry(ctx, call, func(ctx context.Context, _ int) error {
-		for nonceRetried := false; ; nonceRetried = true {
-			cfg, rec := c.oauthConfig(ctx, consumer, callbackURL)
-			t, s, err := cfg.RequestToken()
-			res := rec.response()
-			if res != nil {
-				debug(ctx, "request token answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode})
+	var vals url.Values
+	res, err := c.hc.Do(ctx, httpx.Request{
+		Method: http.MethodPost, URL: c.url(pathRequestToken), Idempotent: true, Describe: call,
+		Transport: c.tokenCall(consumer, callbackURL, func(cfg *oauth1.Config) { _, _, _ = cfg.RequestToken() }),
+		Refused:   nonceUsed,
+		Decode: func(res *httpx.Response) error {
+			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated ||
+				c.classifyPeer(endpointOAuth, http.MethodPost, pathRequestToken, res.StatusCode, res.Header, res.Body) != nil {
+				return nil // not a garbled answer: reported below
 			}
-			if err == nil {
-				token, secret = t, s
-				return nil
+			// The library parses the body as it is; so does this, to tell a garbled answer.
+			vals, _ = url.ParseQuery(string(res.Body))
+			if vals.Get(paramToken) == "" || vals.Get(paramTokenSecret) == "" {
+				return fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode)
 			}
-			if res == nil {
-				if ctx.Err() != nil {
-					return httpx.Permanent(ctxError(ctx, call))
-				}
-				if te := tlsTrustError(call, err); te != nil {
-					return httpx.Permanent(te)
-				}
-				// No answer: the library's error is the transport's (it names the URL, never a
-				// token).
-				return httpx.Transient(fmt.Errorf("%s: %w", call, err), 0)
-			}
-			if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body); oe != nil {
-				if oe.Problem == ProblemNonceUsed && !nonceRetried {
-					continue
-				}
-				return httpx.Permanent(oe)
-			}
-			switch {
-			case retryableStatus(res.StatusCode):
-				return httpx.Transient(unexpectedStatus(call, res.StatusCode, res.Header, res.Body), httpx.RetryAfter(res.Header, time.Now()))
-			case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated:
-				vals, _ := url.ParseQuery(string(res.Body))
-				if vals.Get(paramToken) != "" && vals.Get(paramTokenSecret) != "" && vals.Get("oauth_callback_confirmed") != "true" {
-					return httpx.Permanent(fmt.Errorf("%s: Jira did not confirm the callback URL (oauth_callback_confirmed is not true)", call))
-				}
-				// A garbled answer (cut short or mangled on the way): an unused request token is
-				// harmless, so ask for another.
-				return httpx.Transient(fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode), 0)
-			}
-			return httpx.Permanent(unexpectedStatus(call, res.StatusCode, res.Header, res.Body))
-		}
+			return nil
+		},
 	})
 	if err != nil {
-		return "", "", err
+		return "", "", transportError(ctx, call, err)
 	}
-	return token, secret, nil
+	debug(ctx, "request token answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode, "attempts": res.Attempts})
+	if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathRequestToken, res.StatusCode, res.Header, res.Body); nj != nil {
+		return "", "", nj
+	}
+	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx)); oe != nil {
+		return "", "", oe
+	}
+	switch res.StatusCode {
+	case http.StatusOK, http.StatusCreated:
+		if vals.Get("oauth_callback_confirmed") != "true" {
+			return "", "", fmt.Errorf("%s: Jira did not confirm the callback URL (oauth_callback_confirmed is not true)", call)
+		}
+		return vals.Get(paramToken), vals.Get(paramTokenSecret), nil
+	}
+	return "", "", unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
 }
 
 // approve has the approving user allow the request token (step 2) and returns the verifier.
 func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver BasicAuth, reqToken string) (string, error) {
 	const call = callApproval
+	s := redact.FromContext(ctx).With(reqToken)
 	h := http.Header{}
 	h.Set("Authorization", approver.header())
 	h.Set(headerXSRF, xsrfNoCheck)
@@ -291,11 +293,14 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 		// An answer racing the cancellation: the handshake is abandoned either way.
 		return "", ctxError(ctx, call)
 	}
+	if nj := c.classifyPeer(endpointApproval, http.MethodPost, pathAuthorize, res.StatusCode, res.Header, res.Body); nj != nil {
+		return "", nj
+	}
 	switch {
 	case res.StatusCode >= 300 && res.StatusCode < 400:
-		return verifierFromRedirect(consumer, approver, reqToken, res)
+		return verifierFromRedirect(consumer, approver, reqToken, res, s)
 	case res.StatusCode == http.StatusUnauthorized:
-		oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken)
+		oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, s)
 		switch oe.Problem {
 		case "":
 			return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
@@ -311,7 +316,7 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 		}
 		return "", oe
 	case res.StatusCode == http.StatusForbidden:
-		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken); oe != nil {
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, s); oe != nil {
 			oe.approver = approver.Username
 			return "", oe
 		}
@@ -332,7 +337,7 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 
 // verifierFromRedirect reads oauth_verifier (or oauth_problem) from the approval redirect's
 // Location. No part of the Location (it carries the request token and verifier) reaches an error.
-func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken string, res *httpx.Response) (string, error) {
+func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken string, res *httpx.Response, s *redact.Set) (string, error) {
 	const call = callApproval
 	loc := res.Header.Get("Location")
 	if loc == "" {
@@ -345,7 +350,7 @@ func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken s
 	q := u.Query()
 	if p := sanitizeProblem(q.Get(paramProblem)); p != "" {
 		oe := &OAuthError{Call: call, StatusCode: res.StatusCode, Problem: p, Consumer: consumer.Key,
-			Advice: scrub(sanitizeText(q.Get(paramProblemAdvice)), reqToken)}
+			Advice: s.Clean(q.Get(paramProblemAdvice), maxAdviceRunes)}
 		if p == ProblemPermissionDenied {
 			oe.approver = approver.Username
 		}
@@ -366,7 +371,7 @@ func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken s
 // verifier exactly once: every transient failure asks for a restart.
 func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqToken, reqSecret, verifier string) (*AccessToken, error) {
 	const call = callAccessToken
-	cfg, rec := c.oauthConfig(ctx, consumer, "")
+	cfg, rec := c.recordedConfig(ctx, consumer)
 	sent := time.Now()
 	at, as, err := cfg.AccessToken(reqToken, reqSecret, verifier)
 	res := rec.response()
@@ -386,7 +391,10 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 			// and count the exchange so that the user is told.
 			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err), unconfirmed: true}
 		}
-		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, reqToken, reqSecret, verifier); oe != nil {
+		if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathAccessToken, res.StatusCode, res.Header, res.Body); nj != nil {
+			return nil, nj
+		}
+		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(reqToken, reqSecret, verifier)); oe != nil {
 			switch oe.Problem {
 			case ProblemNonceUsed, ProblemTokenExpired:
 				return nil, &restartError{err: oe}
@@ -394,7 +402,7 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 			return nil, oe
 		}
 		switch {
-		case retryableStatus(res.StatusCode):
+		case httpx.RetryableStatus(res.StatusCode):
 			// 429 and 503 say Jira did not act; any other 5xx (often from a proxy) may hide an
 			// issued token.
 			notActed := res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable
@@ -409,9 +417,6 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 	}
 
 	tok := &AccessToken{Token: at, Secret: as}
-	if testHookAccessTokenReceived != nil {
-		testHookAccessTokenReceived()
-	}
 	if ctx.Err() != nil {
 		return nil, c.revokeOrphan(ctx, consumer, tok, ctxError(ctx, call))
 	}
@@ -453,7 +458,7 @@ func lifetime(vals url.Values, name string) (d time.Duration, ok bool, err error
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, false, fmt.Errorf("invalid %s (%q) from Jira: expected a positive number of seconds", name, sanitizeText(truncate(raw, 32)))
+		return 0, false, fmt.Errorf("invalid %s (%q) from Jira: expected a positive number of seconds", name, redact.Printable(truncate(raw, 32), maxAdviceRunes))
 	}
 	if n >= int64(maxLifetime/time.Second) {
 		return maxLifetime, true, nil

@@ -145,10 +145,7 @@ func TestHandshakeInvalidExpiryRevokesToken(t *testing.T) {
 // error and revokes the token with a fresh context.
 func TestHandshakeCancelledAfterTokenRevokes(t *testing.T) {
 	f := newFakeJira(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	testHookAccessTokenReceived = cancel
-	defer func() { testHookAccessTokenReceived = nil }()
+	ctx := endedOnceContext{Context: context.Background(), ended: func() bool { return f.count(pathAccessToken) > 0 }}
 	_, err := f.client.Handshake(ctx, testConsumer(t), testApprover, f.callbackURL())
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
@@ -157,6 +154,23 @@ func TestHandshakeCancelledAfterTokenRevokes(t *testing.T) {
 	if got := f.revokedTokens(); len(got) != 1 || got[0] != "at-"+secretMark+"-1" {
 		t.Errorf("revoked = %v, want the issued token", got)
 	}
+}
+
+// endedOnceContext reports itself cancelled (Err is context.Canceled) as soon as ended is true,
+// while its Done channel never closes. With ended true once Jira has received the access-token
+// exchange, the answer already on its way is still read in full, and the client first finds its
+// context ended right after Jira issued the token: the moment an interrupt can land. A cancel
+// from Jira's handler instead would race the client's read of the answer.
+type endedOnceContext struct {
+	context.Context
+	ended func() bool
+}
+
+func (c endedOnceContext) Err() error {
+	if c.ended() {
+		return context.Canceled
+	}
+	return c.Context.Err()
 }
 
 func TestHandshakeContextCancelledDuringApproval(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 const (
@@ -75,7 +77,7 @@ func TestMyselfTokenGone(t *testing.T) {
 			if IsTokenGone(err) != tc.gone {
 				t.Errorf("IsTokenGone = %v, want %v", IsTokenGone(err), tc.gone)
 			}
-			if !strings.Contains(oe.Advice, "<redacted>") {
+			if !strings.Contains(oe.Advice, redact.Mark) {
 				t.Errorf("advice not scrubbed: %q", oe.Advice)
 			}
 			assertNoSecret(t, err.Error())

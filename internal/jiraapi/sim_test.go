@@ -2,6 +2,7 @@ package jiraapi
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -26,13 +27,24 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T, opts jirasim.Options) *simEnv {
 	t.Helper()
+	return newSimEnvWith(t, opts, nil)
+}
+
+// newSimEnvWith is newSimEnv with wrap, when not nil, between the client and the simulator (to
+// lose or mangle answers).
+func newSimEnvWith(t *testing.T, opts jirasim.Options, wrap func(sim http.Handler) http.Handler) *simEnv {
+	t.Helper()
 	opts.ContextPath = "/jira"
 	opts.Users = map[string]jirasim.User{
 		adminName:    {Password: adminPassword, Admin: true, DisplayName: "Admin", Email: "admin@example.com", Active: true},
 		approverName: {Password: approverPassword, DisplayName: "Align Service", Email: "svc@example.com", Active: true},
 	}
 	sim := jirasim.New(opts)
-	srv := httptest.NewTLSServer(sim.Handler())
+	h := sim.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
 	c, err := New(srv.URL+"/jira/", newHTTPX(t, srv, 2))
 	if err != nil {
@@ -137,7 +149,8 @@ func TestSimFullFlow(t *testing.T) {
 }
 
 // A public key given as a PKCS#1 "RSA PUBLIC KEY" block, which the provider accepts, goes to Jira
-// as the SubjectPublicKeyInfo that CONTRACT §4 names (the simulator refuses PKCS#1), and the
+// as the SubjectPublicKeyInfo that docs/guides/http-calls.md names ("The link's incoming consumer";
+// the simulator refuses PKCS#1), and the
 // consumer signs with its private half.
 func TestSimConsumerPKCS1PublicKey(t *testing.T) {
 	e := newSimEnv(t, jirasim.Options{})
@@ -347,5 +360,50 @@ func TestSimListAndFindApplicationLinks(t *testing.T) {
 	}
 	if _, err := e.client.ListApplicationLinks(ctx, BasicAuth{Username: adminName, Password: "wrong"}); err == nil || !strings.Contains(err.Error(), "jira_password") {
 		t.Fatalf("list with a bad password: %v; want the credentials error", err)
+	}
+}
+
+// A token issued before the consumer's public key was replaced is still live: signed with the
+// old key, Myself and Revoke get signature_invalid (which is not "gone"); RevokeWithKeys, given
+// the new key, revokes it.
+func TestSimRevokeAfterKeyChange(t *testing.T) {
+	e := newSimEnv(t, jirasim.Options{})
+	ctx := context.Background()
+	l := e.register(t, testConsumerKey)
+	oldKey, newKey := keys(t)
+	old := OAuthConsumer{Key: testConsumerKey, PrivateKey: oldKey}
+	tok, err := e.client.Handshake(ctx, old, testApprover, simCallback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.client.PutConsumer(ctx, testAdmin, l.ID, Consumer{Key: testConsumerKey, Name: "Jira Align", PublicKey: publicPEM(t, newKey)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Myself(ctx, old, tok.Token, tok.Secret)
+	if !IsSignatureInvalid(err) || IsTokenGone(err) {
+		t.Fatalf("Myself signed with the old key: %v; want signature_invalid, not gone", err)
+	}
+	if err := e.client.Revoke(ctx, old, tok.Token, tok.Secret); !IsSignatureInvalid(err) {
+		t.Fatalf("Revoke signed with the old key: %v; want signature_invalid", err)
+	}
+	if err := e.client.RevokeWithKeys(ctx, old, []*rsa.PrivateKey{oldKey, nil}, tok.Token, tok.Secret); !IsSignatureInvalid(err) {
+		t.Fatalf("RevokeWithKeys with only the old key: %v; want signature_invalid", err)
+	}
+	if live := e.sim.LiveTokens(); len(live) != 1 || live[0].Token != tok.Token {
+		t.Fatalf("LiveTokens = %+v; want the old token, still live", live)
+	}
+	before := e.sim.RequestCounts()["POST /plugins/servlet/oauth/users/access-tokens"]
+	if err := e.client.RevokeWithKeys(ctx, old, []*rsa.PrivateKey{newKey}, tok.Token, tok.Secret); err != nil {
+		t.Fatalf("RevokeWithKeys with the new key: %v", err)
+	}
+	if live := e.sim.LiveTokens(); len(live) != 0 {
+		t.Fatalf("LiveTokens after the revoke = %+v", live)
+	}
+	if n := e.sim.RequestCounts()["POST /plugins/servlet/oauth/users/access-tokens"] - before; n != 2 {
+		t.Errorf("RevokeWithKeys sent %d revokes, want 2 (old key, then new)", n)
+	}
+	// Signed with the current key first, one call does it; a gone token is success.
+	if err := e.client.RevokeWithKeys(ctx, OAuthConsumer{Key: testConsumerKey, PrivateKey: newKey}, []*rsa.PrivateKey{oldKey}, tok.Token, tok.Secret); err != nil {
+		t.Fatalf("RevokeWithKeys of a revoked token: %v", err)
 	}
 }

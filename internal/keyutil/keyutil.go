@@ -13,7 +13,8 @@ import (
 	"strings"
 )
 
-// MinRSABits is the smallest RSA key Jira Align accepts (CONTRACT §5).
+// MinRSABits is the smallest RSA key Jira Align accepts (docs/guides/http-calls.md, "Jira Align
+// connectors").
 const MinRSABits = 2048
 
 // ParsePrivateKeyPEM parses a PKCS#1 ("RSA PRIVATE KEY") or PKCS#8 ("PRIVATE KEY") RSA key and
@@ -110,7 +111,8 @@ func PrivateKeyPEM(key *rsa.PrivateKey) (string, error) {
 }
 
 // Fingerprint is "SHA256:" + unpadded standard base64 of SHA-256 over the DER
-// SubjectPublicKeyInfo, the format of Jira Align's publicKeyFingerprint (CONTRACT §5).
+// SubjectPublicKeyInfo, the format of Jira Align's publicKeyFingerprint (docs/guides/http-calls.md,
+// "Jira Align connectors").
 func Fingerprint(pub *rsa.PublicKey) (string, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {

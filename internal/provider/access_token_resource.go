@@ -2,9 +2,15 @@ package provider
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -19,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -52,6 +59,7 @@ type accessTokenModel struct {
 	ApproverUsername          types.String   `tfsdk:"approver_username"`
 	ApproverPasswordWO        types.String   `tfsdk:"approver_password_wo"`
 	ApproverPasswordWOVersion types.Int64    `tfsdk:"approver_password_wo_version"`
+	ExpectedAuthorizedUser    types.String   `tfsdk:"expected_authorized_user"`
 	RenewBefore               types.String   `tfsdk:"renew_before"`
 	Keepers                   types.Map      `tfsdk:"keepers"`
 	Token                     types.String   `tfsdk:"token"`
@@ -75,13 +83,23 @@ func (r *accessTokenResource) Schema(ctx context.Context, _ resource.SchemaReque
 		MarkdownDescription: "An OAuth 1.0a access token for Jira Align, obtained by the provider with the three-legged handshake " +
 			"(request token, approval by the Jira service account, access token): the \"Authorize Jira OAuth Access\" step. " +
 			"Destroying it revokes the token in Jira. A token revoked or expired outside Terraform disappears from state at refresh, " +
-			"so the next plan creates a new one.\n\n" +
+			"so the next plan creates a new one. A new `private_key_pem` (a key rotation) obtains a new token signed with it in place " +
+			"and revokes the old one.\n\n" +
 			"~> **Security notice** `token`, `token_secret` and `private_key_pem` are stored in state. Use encrypted state.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "A non-secret identifier: the first 16 bytes of SHA-256 over the token, hex.",
 				PlanModifiers:       keep,
+			},
+			"expected_authorized_user": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The Jira user the token must act as (`name` from `/rest/api/2/myself`, compared case-insensitively), " +
+					"normally the connector's service account. A new token that acts as anyone else is revoked at once and the apply fails naming both users; " +
+					"a token found acting as anyone else at refresh (a renamed user, say) is drift: a warning, and the plan replaces it. " +
+					"Without it, and without `approver_username`, the plan warns that the provider's own `jira_username` (usually the administrator that " +
+					"manages application links) approves the token, so the connector would act with that user's rights.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"consumer_key": schema.StringAttribute{
 				Required:            true,
@@ -90,11 +108,12 @@ func (r *accessTokenResource) Schema(ctx context.Context, _ resource.SchemaReque
 				PlanModifiers:       replace,
 			},
 			"private_key_pem": schema.StringAttribute{
-				Required:            true,
-				Sensitive:           true,
-				MarkdownDescription: "The consumer's RSA private key (PKCS#1 or PKCS#8 PEM, at least 2048 bits), matching the public key registered in Jira.",
-				Validators:          []validator.String{validators.PrivateKeyPEM()},
-				PlanModifiers:       replace,
+				Required:  true,
+				Sensitive: true,
+				MarkdownDescription: "The consumer's RSA private key (PKCS#1 or PKCS#8 PEM, at least 2048 bits), matching the public key registered in Jira. " +
+					"Changing it updates the token in place: a new token is obtained signed with the new key, then the old one is revoked, " +
+					"signed with whichever of the two keys Jira accepts.",
+				Validators: []validator.String{validators.PrivateKeyPEM()},
 			},
 			"jira_url": schema.StringAttribute{
 				Optional:            true,
@@ -213,66 +232,80 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 	if plan.JiraURL.IsUnknown() || plan.JiraURL.IsNull() {
 		plan.JiraURL = types.StringValue(r.c.jiraURL)
 	}
-	api := r.jiraFor(plan.JiraURL.ValueString(), &resp.Diagnostics)
-	if err := validators.CheckConsumerKey(plan.ConsumerKey.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("consumer_key"), "Invalid consumer key", err.Error())
+	ctx, api, consumer, ok := r.issue(ctx, req.Config, &plan, &resp.Diagnostics)
+	if !ok {
+		return
 	}
-	consumer, err := r.consumer(&plan)
+	if diags := resp.State.Set(ctx, &plan); diags.HasError() {
+		resp.Diagnostics.Append(diags...)
+		if rerr := revokeDetached(ctx, api, consumer, plan.Token.ValueString(), plan.TokenSecret.ValueString()); rerr != nil {
+			resp.Diagnostics.AddError("Cannot revoke the unsaved token", rerr.Error())
+		}
+	}
+}
+
+// issue obtains a new token for m's consumer key and private key, approved as configured (the
+// handshake, then /myself), and fills m's computed attributes. On failure it reports the error,
+// revoking a token Jira issued but that could not be verified. It returns the context masking
+// the new secrets, the Jira client and the consumer.
+func (r *accessTokenResource) issue(ctx context.Context, config tfsdk.Config, m *accessTokenModel, diags *diag.Diagnostics) (context.Context, *jiraapi.Client, jiraapi.OAuthConsumer, bool) {
+	api := r.jiraFor(m.JiraURL.ValueString(), diags)
+	if err := validators.CheckConsumerKey(m.ConsumerKey.ValueString()); err != nil {
+		attrError(diags, path.Root("consumer_key"), "Invalid consumer key", err.Error())
+	}
+	consumer, err := r.consumer(m)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Invalid private key", err.Error())
+		attrError(diags, path.Root("private_key_pem"), "Invalid private key", err.Error())
 	}
 	approver := r.c.jiraUser
-	if u := plan.ApproverUsername.ValueString(); u != "" {
+	if u := m.ApproverUsername.ValueString(); u != "" {
 		var pw types.String
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("approver_password_wo"), &pw)...)
+		diags.Append(config.GetAttribute(ctx, path.Root("approver_password_wo"), &pw)...)
 		approver = jiraapi.BasicAuth{Username: u, Password: pw.ValueString()}
-	} else if _, ok := r.c.jiraAdmin(&resp.Diagnostics, "jira_align_access_token (the approving service account)"); !ok {
-		return
+	} else if _, ok := r.c.jiraAdmin(diags, "jira_align_access_token (the approving service account)"); !ok {
+		return ctx, nil, consumer, false
 	}
-	if resp.Diagnostics.HasError() {
-		return
+	if diags.HasError() {
+		return ctx, nil, consumer, false
 	}
-	ctx = r.c.logContext(ctx, approver.Password, plan.PrivateKeyPEM.ValueString())
+	ctx = r.c.logContext(ctx, approver.Password, m.PrivateKeyPEM.ValueString())
 
-	tok, err := api.Handshake(ctx, consumer, approver, plan.CallbackURL.ValueString())
+	tok, err := api.Handshake(ctx, consumer, approver, m.CallbackURL.ValueString())
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot obtain a Jira OAuth access token", errorDetail(ctx, err))
-		return
+		diags.AddError("Cannot obtain a Jira OAuth access token", errorDetail(ctx, err))
+		return ctx, nil, consumer, false
 	}
 	if tok.Unconfirmed > 0 {
 		// The handshake succeeded only after an exchange whose answer was lost: Jira may hold a
 		// token nobody can revoke through the API. Say so, with where to revoke it.
-		resp.Diagnostics.AddWarning("Jira may hold an access token the provider never received",
+		diags.AddWarning("Jira may hold an access token the provider never received",
 			api.UnconfirmedAdvice(tok.Unconfirmed, tok.UnconfirmedAt, consumer.Key, approver.Username))
 	}
 	ctx = r.c.logContext(ctx, tok.Token, tok.Secret)
 	user, err := api.Myself(ctx, consumer, tok.Token, tok.Secret)
 	if err != nil {
 		// No orphan: the token exists in Jira but not in state, so take it back.
-		msg := errorDetail(ctx, err)
-		if rerr := revokeDetached(ctx, api, consumer, tok.Token, tok.Secret); rerr != nil {
-			msg += fmt.Sprintf("\n\nRevoking the new token failed too (%v): revoke it in Jira under Profile > OAuth access tokens.", rerr)
-		} else {
-			msg += "\n\nThe new token was revoked again."
-		}
-		resp.Diagnostics.AddError("Cannot verify the new Jira OAuth access token", msg)
-		return
+		diags.AddError("Cannot verify the new Jira OAuth access token",
+			errorDetail(ctx, err)+revokeNew(ctx, api, consumer, tok, approver.Username))
+		return ctx, nil, consumer, false
 	}
+	if want := m.ExpectedAuthorizedUser.ValueString(); want != "" && !strings.EqualFold(user.Name, want) {
+		// A token acting as someone else must not reach the connector: take it back.
+		attrError(diags, path.Root("expected_authorized_user"), "The new access token acts as another Jira user",
+			wrongUserDetail(user.Name, want, approver.Username, m.ApproverUsername.ValueString() != "")+revokeNew(ctx, api, consumer, tok, approver.Username))
+		return ctx, nil, consumer, false
+	}
+	r.c.signingKeys.remember(api.BaseURL(), consumer)
 	now := r.c.now().UTC()
-	plan.ID = types.StringValue(tokenID(tok.Token))
-	plan.Token = types.StringValue(tok.Token)
-	plan.TokenSecret = types.StringValue(tok.Secret)
-	plan.AuthorizedUser = types.StringValue(user.Name)
-	plan.CreatedAt = types.StringValue(now.Format(time.RFC3339))
-	plan.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
-	plan.ApproverPasswordWO = types.StringNull()
-	tflog.Info(ctx, "obtained Jira OAuth access token", map[string]any{"id": plan.ID.ValueString(), "consumer_key": consumer.Key, "user": user.Name})
-	if diags := resp.State.Set(ctx, &plan); diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if rerr := revokeDetached(ctx, api, consumer, tok.Token, tok.Secret); rerr != nil {
-			resp.Diagnostics.AddError("Cannot revoke the unsaved token", rerr.Error())
-		}
-	}
+	m.ID = types.StringValue(tokenID(tok.Token))
+	m.Token = types.StringValue(tok.Token)
+	m.TokenSecret = types.StringValue(tok.Secret)
+	m.AuthorizedUser = types.StringValue(user.Name)
+	m.CreatedAt = types.StringValue(now.Format(time.RFC3339))
+	m.ExpiresAt = types.StringValue(tok.ExpiresAt.UTC().Format(time.RFC3339))
+	m.ApproverPasswordWO = types.StringNull()
+	tflog.Info(ctx, "obtained Jira OAuth access token", map[string]any{"id": m.ID.ValueString(), "consumer_key": consumer.Key, "user": user.Name})
+	return ctx, api, consumer, true
 }
 
 // revokeDetached revokes with a context that survives the caller's cancellation (an interrupted
@@ -281,6 +314,27 @@ func revokeDetached(ctx context.Context, api *jiraapi.Client, consumer jiraapi.O
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	return api.Revoke(rctx, consumer, token, secret)
+}
+
+// revokeNew revokes a token Create obtained but will not keep, and says how that went.
+func revokeNew(ctx context.Context, api *jiraapi.Client, consumer jiraapi.OAuthConsumer, tok *jiraapi.AccessToken, approver string) string {
+	if err := revokeDetached(ctx, api, consumer, tok.Token, tok.Secret); err != nil {
+		return fmt.Sprintf("\n\nRevoking the new token failed too (%v): revoke it in Jira as user %q under Profile > OAuth access tokens.", err, approver)
+	}
+	return "\n\nThe new token was revoked again."
+}
+
+// wrongUserDetail explains a token that acts as got instead of want, approved by approver
+// (approver_username when byAttribute, else the provider's jira_username).
+func wrongUserDetail(got, want, approver string, byAttribute bool) string {
+	source := fmt.Sprintf("approver_username %q", approver)
+	if !byAttribute {
+		source = fmt.Sprintf("the provider's jira_username %q (approver_username is not set)", approver)
+	}
+	return fmt.Sprintf("the new access token acts as Jira user %q, not %q: it was approved by %s. "+
+		"Have %q approve it: set approver_username = %q and approver_password_wo to its password or API token, "+
+		"or give the token a provider configuration (provider = jira.<alias>) whose jira_username is %q.",
+		got, want, source, want, want, want)
 }
 
 func tokenID(token string) string {
@@ -307,6 +361,18 @@ func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	user, err := api.Myself(ctx, consumer, state.Token.ValueString(), state.TokenSecret.ValueString())
+	if jiraapi.IsSignatureInvalid(err) {
+		// The consumer's key changed outside Terraform (or private_key_pem no longer matches it):
+		// the token may well be live, so it stays in state, and the plan replaces it.
+		resp.Diagnostics.AddWarning("Jira refuses the signature of the OAuth access token",
+			fmt.Sprintf("Jira refuses requests for access token %s signed with its private_key_pem (%v). The public key registered for consumer %q "+
+				"was changed outside Terraform, or no longer matches private_key_pem. The token may still be live: the plan replaces it, and "+
+				"its destroy revokes it signed with the key Jira then holds, when this provider knows that key.",
+				state.ID.ValueString(), err, consumer.Key))
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateSignatureRefused, []byte(`true`))...)
+		return
+	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateSignatureRefused, nil)...)
 	if jiraapi.IsTokenGone(err) {
 		resp.Diagnostics.AddWarning("Jira OAuth access token no longer valid",
 			fmt.Sprintf("Jira rejects access token %s (%v). It was revoked or expired outside Terraform, or its application link was removed; "+
@@ -318,6 +384,11 @@ func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Cannot check the Jira OAuth access token", errorDetail(ctx, err))
 		return
 	}
+	if want := state.ExpectedAuthorizedUser.ValueString(); want != "" && !strings.EqualFold(user.Name, want) {
+		attrWarning(&resp.Diagnostics, path.Root("expected_authorized_user"), "Jira OAuth access token acts as another user",
+			fmt.Sprintf("access token %s now acts as Jira user %q, not %q (the user was renamed in Jira, or the token was replaced outside Terraform): "+
+				"the plan replaces it with a token that acts as %q.", state.ID.ValueString(), user.Name, want, want))
+	}
 	// resp.State already holds the prior state: write it only when the user changed.
 	if user := types.StringValue(user.Name); !state.AuthorizedUser.Equal(user) {
 		state.AuthorizedUser = user
@@ -325,12 +396,56 @@ func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest
 	}
 }
 
-// Update only stores settings that need no call (renew_before); the rest forces replacement.
+// Update rotates the token when private_key_pem changed (a new token signed with the new key,
+// then the old one revoked) and otherwise only stores settings that need no call
+// (renew_before); every other input forces replacement.
 func (r *accessTokenResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan accessTokenModel
+	var plan, state accessTokenModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opUpdate, &resp.Diagnostics)
+	defer cancel()
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	plan.ApproverPasswordWO = types.StringNull()
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if plan.PrivateKeyPEM.Equal(state.PrivateKeyPEM) {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	// Key rotation. The new token comes first: until it exists, the old one (and the state
+	// naming it) stays as it was.
+	plan.JiraURL = state.JiraURL
+	ctx, api, consumer, ok := r.issue(ctx, req.Config, &plan, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	if diags := resp.State.Set(ctx, &plan); diags.HasError() {
+		resp.Diagnostics.Append(diags...)
+		if rerr := revokeDetached(ctx, api, consumer, plan.Token.ValueString(), plan.TokenSecret.ValueString()); rerr != nil {
+			resp.Diagnostics.AddError("Cannot revoke the unsaved token", rerr.Error())
+		}
+		return
+	}
+	// The new token is signed with the key Jira holds: whatever Read found about the old one no
+	// longer applies.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateSignatureRefused, nil)...)
+	// The old token: Jira accepted the new key for the handshake, so it holds the new public
+	// key, and only the new key can revoke a token issued before the change. The old key is
+	// tried next, should the consumer have changed back meanwhile.
+	ctx = r.c.logContext(ctx, state.Token.ValueString(), state.TokenSecret.ValueString(), state.PrivateKeyPEM.ValueString())
+	var others []*rsa.PrivateKey
+	if old, err := r.consumer(&state); err == nil {
+		others = append(others, old.PrivateKey)
+	}
+	err := api.RevokeWithKeys(ctx, consumer, others, state.Token.ValueString(), state.TokenSecret.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddWarning("The previous Jira OAuth access token was not revoked",
+			fmt.Sprintf("The token was renewed for the new private key, but revoking the previous access token %s failed: %s\n\nIt may still be live: %s",
+				state.ID.ValueString(), errorDetail(ctx, err), api.RevokeAdvice(state.ConsumerKey.ValueString(), state.AuthorizedUser.ValueString(), state.CreatedAt.ValueString())))
+		return
+	}
+	tflog.Info(ctx, "revoked the previous Jira OAuth access token", map[string]any{"id": state.ID.ValueString(), "consumer_key": consumer.Key})
 }
 
 func (r *accessTokenResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -345,9 +460,34 @@ func (r *accessTokenResource) Delete(ctx context.Context, req resource.DeleteReq
 	if !ok {
 		return
 	}
-	if err := api.Revoke(ctx, consumer, state.Token.ValueString(), state.TokenSecret.ValueString()); err != nil {
+	// Signed with the token's own key first; when Jira refuses that signature (the consumer's
+	// key was replaced since), with the keys this provider obtained tokens with for the same
+	// consumer during this run (a replacement that also rotated the key).
+	err := api.RevokeWithKeys(ctx, consumer, r.c.signingKeys.keys(api.BaseURL(), consumer.Key), state.Token.ValueString(), state.TokenSecret.ValueString())
+	switch {
+	case err == nil:
+	case revokeRefused(err):
+		// Jira answered, and will not revoke it with any key the provider has: keeping the token
+		// in state would fail every later destroy, so it leaves state, with what to do.
+		resp.Diagnostics.AddWarning("Jira OAuth access token not revoked",
+			fmt.Sprintf("Jira refused to revoke access token %s: %s\n\nThe token is removed from state but may still be live: %s",
+				state.ID.ValueString(), errorDetail(ctx, err), api.RevokeAdvice(consumer.Key, state.AuthorizedUser.ValueString(), state.CreatedAt.ValueString())))
+	default:
 		resp.Diagnostics.AddError("Cannot revoke the Jira OAuth access token", errorDetail(ctx, err))
 	}
+}
+
+// revokeRefused reports a revoke that Jira answered with a refusal that no retry changes: a
+// signature it refuses with every key tried, or another OAuth or HTTP 4xx answer. A clock skew
+// (timestamp_refused) is fixable, and network failures and 5xx are worth another destroy, so
+// those remain errors.
+func revokeRefused(err error) bool {
+	var oe *jiraapi.OAuthError
+	if errors.As(err, &oe) {
+		return oe.Problem != jiraapi.ProblemTimestampRefused && oe.Problem != jiraapi.ProblemNonceUsed
+	}
+	var he *jiraapi.HTTPError
+	return errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != http.StatusTooManyRequests
 }
 
 // ModifyPlan fills jira_url from the provider and plans a replacement once the token is within
@@ -361,7 +501,31 @@ func (r *accessTokenResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if jiraURL.IsUnknown() && req.State.Raw.IsNull() && r.c.jiraURL != "" {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("jira_url"), r.c.jiraURL)...)
 	}
+	var approver, expected types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("approver_username"), &approver)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("expected_authorized_user"), &expected)...)
+	if approver.IsNull() && expected.IsNull() && r.c.jiraUser.Username != "" {
+		attrWarning(&resp.Diagnostics, path.Root("approver_username"), "The access token is approved by the provider's own Jira user", approverWarning(r.c.jiraUser.Username))
+	}
 	if req.State.Raw.IsNull() {
+		return
+	}
+	var planKey, stateKey types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("private_key_pem"), &planKey)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("private_key_pem"), &stateKey)...)
+	if !planKey.Equal(stateKey) {
+		// A key rotation: Update obtains a new token, so everything about the token is new.
+		for _, a := range []string{"id", "token", "token_secret", "authorized_user", "created_at", "expires_at"} {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(a), types.StringUnknown())...)
+		}
+		return
+	}
+	r.replaceOtherUser(ctx, req, resp, expected)
+	if refused, diags := req.Private.GetKey(ctx, privateSignatureRefused); len(refused) > 0 {
+		resp.Diagnostics.Append(diags...)
+		// Read found that Jira refuses the token's signature (see Read): replace it.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("expires_at"), types.StringUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
 		return
 	}
 	var renew, expires types.String
@@ -385,13 +549,79 @@ func (r *accessTokenResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 }
 
+// replaceOtherUser plans a replacement when the token in state acts as another user than
+// expected_authorized_user (changed in the configuration, or found at refresh).
+func (r *accessTokenResource) replaceOtherUser(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, expected types.String) {
+	var actual, prior types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("authorized_user"), &actual)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("expected_authorized_user"), &prior)...)
+	if expected.IsNull() || expected.IsUnknown() || actual.IsNull() || strings.EqualFold(actual.ValueString(), expected.ValueString()) {
+		return
+	}
+	reason := path.Root("authorized_user") // found at refresh
+	if !prior.Equal(expected) {
+		reason = path.Root("expected_authorized_user") // changed in the configuration
+	}
+	tflog.Info(ctx, "access token acts as another user than expected_authorized_user", map[string]any{"authorized_user": actual.ValueString(), "expected": expected.ValueString()})
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("authorized_user"), types.StringUnknown())...)
+	resp.RequiresReplace = append(resp.RequiresReplace, reason)
+}
+
+// approverWarning says that the provider's own Jira user approves the token, and the two ways to
+// have a service account approve it instead.
+func approverWarning(user string) string {
+	return fmt.Sprintf("approver_username is not set, so the provider's own jira_username %q approves this access token, "+
+		"and the Jira Align connector that uses it acts in Jira as %q, with all of that user's rights "+
+		"(the provider's Jira user manages application links, so it is usually a Jira administrator). Have the connector's service account approve it instead, "+
+		"in one of two ways: set approver_username and approver_password_wo (Terraform/OpenTofu 1.11+) to the service account's "+
+		"name and password or API token; or give the token a second provider configuration, "+
+		"provider \"jira\" { alias = \"service\" ... } with the service account as its jira_username, "+
+		"and provider = jira.service and expected_authorized_user = \"<service account>\" on the token. "+
+		"To keep %q on purpose, set expected_authorized_user = %q.", user, user, user, user)
+}
+
+// privateSignatureRefused is the private-state key Read sets when Jira refuses the token's
+// signature, so that the plan replaces the token.
+const privateSignatureRefused = "signature_refused"
+
+// keyring remembers, per Jira and consumer key, the private keys this provider instance obtained
+// tokens with, newest first: a token replaced in the same run as a key rotation is revoked with
+// the new key when Jira refuses the old one.
+type keyring struct {
+	mu   sync.Mutex
+	byID map[string][]*rsa.PrivateKey
+}
+
+func (k *keyring) remember(jiraURL string, c jiraapi.OAuthConsumer) {
+	if k == nil || c.PrivateKey == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.byID == nil {
+		k.byID = map[string][]*rsa.PrivateKey{}
+	}
+	id := jiraURL + "\x00" + c.Key
+	keys := slices.DeleteFunc(k.byID[id], func(p *rsa.PrivateKey) bool { return p.PublicKey.Equal(&c.PrivateKey.PublicKey) })
+	k.byID[id] = append([]*rsa.PrivateKey{c.PrivateKey}, keys...)
+}
+
+func (k *keyring) keys(jiraURL, consumerKey string) []*rsa.PrivateKey {
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.byID[jiraURL+"\x00"+consumerKey])
+}
+
 // forState returns what Read and Delete need to sign with the token in state: the Jira client
 // for its URL, the consumer with its key, and a context that masks the token's secrets in logs.
 func (r *accessTokenResource) forState(ctx context.Context, state *accessTokenModel, diags *diag.Diagnostics) (context.Context, *jiraapi.Client, jiraapi.OAuthConsumer, bool) {
 	api := r.jiraFor(state.JiraURL.ValueString(), diags)
 	consumer, err := r.consumer(state)
 	if err != nil {
-		diags.AddAttributeError(path.Root("private_key_pem"), "Invalid private key in state", err.Error())
+		attrError(diags, path.Root("private_key_pem"), "Invalid private key in state", err.Error())
 	}
 	if diags.HasError() {
 		return ctx, nil, jiraapi.OAuthConsumer{}, false

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
@@ -59,6 +58,7 @@ func chainConfig(t *testing.T, env *acctest.Env, o chainOpts) string {
 // and, unless noConnector, an oauth1 jira_align_connector fed by the other three. The *Extra
 // fields are lines added to a block; the tests that need more resources append their own.
 type chainHCL struct {
+	keyPair       string // the whole jira_align_key_pair "test" block; default 2048 bits
 	consumerKey   string
 	consumerExtra string // in the link's consumer object
 	linkExtra     string
@@ -73,10 +73,13 @@ func (h chainHCL) render(env *acctest.Env) string {
 	if h.tokenKey == "" {
 		h.tokenKey = "jira_align_key_pair.test.private_key_pem"
 	}
-	cfg := fmt.Sprintf(`
-resource "jira_align_key_pair" "test" {
+	if h.keyPair == "" {
+		h.keyPair = `resource "jira_align_key_pair" "test" {
   rsa_bits = 2048
-}
+}`
+	}
+	cfg := fmt.Sprintf(`
+%s
 
 resource "jira_application_link" "test" {
   name    = "Jira Align"
@@ -94,7 +97,7 @@ resource "jira_align_access_token" "test" {
   private_key_pem = %s
   %s
 }
-`, env.AlignURL, h.consumerKey, h.consumerExtra, h.linkExtra, h.tokenKey, h.tokenExtra)
+`, h.keyPair, env.AlignURL, h.consumerKey, h.consumerExtra, h.linkExtra, h.tokenKey, h.tokenExtra)
 	if h.noConnector {
 		return cfg
 	}
@@ -437,7 +440,7 @@ func TestAccChain_badConsumerKeyAtPlan(t *testing.T) {
 			{
 				Config:      chainConfig(t, env, chainOpts{tokenKeyIndex: -1, consumerKey: "Jira Align!"}),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*spaces and symbols break Jira's\s+OAuth setup`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*spaces\s+and\s+symbols\s+break\s+Jira's\s+OAuth\s+setup`),
 			},
 			{
 				Config: env.ProviderBlock() + fmt.Sprintf(`
@@ -447,7 +450,7 @@ resource "jira_align_access_token" "test" {
 }
 `, acctest.HCLHeredoc(acctest.TestKeyPEM(t, 0))),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*letters and digits only`),
+				ExpectError: regexp.MustCompile(`(?s)Invalid consumer key.*letters\s+and\s+digits\s+only`),
 			},
 		},
 	})
@@ -503,7 +506,7 @@ func TestAccChain_approverWriteOnly(t *testing.T) {
 	cfg := env.ProviderBlock() + chainHCL{consumerKey: "JiraAlignWO", tokenExtra: approverWO(env), noConnector: true}.render(env)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.ProviderFactories(),
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		TerraformVersionChecks:   writeOnlyCLI(),
 		Steps: []resource.TestStep{{
 			Config: cfg,
 			Check: resource.ComposeAggregateTestCheckFunc(

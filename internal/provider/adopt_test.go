@@ -30,9 +30,9 @@ import (
 
 const adoptGuide = "../../docs/guides/adopting-an-existing-setup.md"
 
-// guideSection is what a "## " section of a guide holds: files (terraform blocks whose first line
+// guidePart is what a "## " section of a guide holds: files (terraform blocks whose first line
 // is "# <file name>"), snippets (other terraform blocks), shell command lines and text blocks.
-type guideSection struct {
+type guidePart struct {
 	files    map[string]string
 	snippets []string
 	commands []string
@@ -40,12 +40,12 @@ type guideSection struct {
 }
 
 // readGuide splits a guide into its sections, keyed by heading ("" before the first one).
-func readGuide(t *testing.T, file string) map[string]*guideSection {
+func readGuide(t *testing.T, file string) map[string]*guidePart {
 	t.Helper()
 	b, err := os.ReadFile(file) //nolint:gosec // the repository's own guide
 	must(t, err)
-	sections := map[string]*guideSection{}
-	cur := &guideSection{files: map[string]string{}}
+	sections := map[string]*guidePart{}
+	cur := &guidePart{files: map[string]string{}}
 	sections[""] = cur
 	var lang string
 	var block []string
@@ -53,7 +53,7 @@ func readGuide(t *testing.T, file string) map[string]*guideSection {
 	for _, line := range strings.Split(string(b), "\n") {
 		switch {
 		case !inBlock && strings.HasPrefix(line, "## "):
-			cur = &guideSection{files: map[string]string{}}
+			cur = &guidePart{files: map[string]string{}}
 			sections[strings.TrimPrefix(line, "## ")] = cur
 		case !inBlock && strings.HasPrefix(line, "```"):
 			inBlock, lang, block = true, strings.TrimPrefix(line, "```"), nil
@@ -79,7 +79,7 @@ func readGuide(t *testing.T, file string) map[string]*guideSection {
 	return sections
 }
 
-func (s *guideSection) file(t *testing.T, name string) string {
+func (s *guidePart) file(t *testing.T, name string) string {
 	t.Helper()
 	f, ok := s.files[name]
 	if !ok {
@@ -89,7 +89,7 @@ func (s *guideSection) file(t *testing.T, name string) string {
 }
 
 // section returns a guide section by the start of its heading.
-func section(t *testing.T, guide map[string]*guideSection, heading string) *guideSection {
+func section(t *testing.T, guide map[string]*guidePart, heading string) *guidePart {
 	t.Helper()
 	for h, s := range guide {
 		if strings.HasPrefix(h, heading) {
@@ -188,7 +188,7 @@ func (h *handMade) unchanged(t *testing.T, env *acctest.Env) {
 
 // adoptWorkspace is a working directory with the guide's main.tf and a provider block for the
 // simulators.
-func adoptWorkspace(t *testing.T, cli *acctest.CLI, env *acctest.Env, guide map[string]*guideSection) *acctest.Workspace {
+func adoptWorkspace(t *testing.T, cli *acctest.CLI, env *acctest.Env, guide map[string]*guidePart) *acctest.Workspace {
 	t.Helper()
 	w := acctest.NewWorkspace(t, cli, env.ProviderFactories())
 	w.Write("main.tf", guide[""].file(t, "main.tf"))

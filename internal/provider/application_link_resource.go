@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -159,7 +160,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 		return
 	}
 	if err := validators.CheckConsumerKey(plan.Consumer.ConsumerKey.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("consumer").AtName("consumer_key"), "Invalid consumer key", err.Error())
+		attrError(&resp.Diagnostics, path.Root("consumer").AtName("consumer_key"), "Invalid consumer key", err.Error())
 		return
 	}
 	ctx = r.c.logContext(ctx)
@@ -167,6 +168,14 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 		Name: plan.Name.ValueString(), RPCURL: plan.RPCURL.ValueString(), DisplayURL: plan.DisplayURL.ValueString(), TypeID: "generic",
 	})
 	if err != nil {
+		var ue *jiraapi.UnconfirmedLinkError
+		if errors.As(err, &ue) && ue.Link != nil {
+			// The operation ran out of time, but the link exists: keep it in state with the
+			// error, so Terraform tracks it (as tainted, replaced at the next apply) instead of
+			// leaving it behind.
+			plan.ID = types.StringValue(ue.Link.ID)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
 		resp.Diagnostics.AddError("Cannot create the Jira application link", errorDetail(ctx, err))
 		return
 	}
@@ -177,7 +186,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 				fmt.Sprintf("%v\n\nRemoving application link %s failed too: %v\nDelete it in Jira (Administration > Applications > Application links).", err, link.ID, derr))
 			return
 		}
-		resp.Diagnostics.AddError("Cannot register the incoming consumer", err.Error()+"\n\nThe application link created for it was removed again.")
+		addConsumerError(ctx, &resp.Diagnostics, "Cannot register the incoming consumer", err, "\n\nThe application link created for it was removed again.")
 		return
 	}
 	tflog.Info(ctx, "created Jira application link", map[string]any{"id": link.ID, "consumer_key": plan.Consumer.ConsumerKey.ValueString()})
@@ -272,7 +281,7 @@ func (r *applicationLinkResource) Update(ctx context.Context, req resource.Updat
 	ctx = r.c.logContext(ctx)
 	plan.ID = state.ID
 	if err := api.PutConsumer(ctx, admin, state.ID.ValueString(), plan.Consumer.api()); err != nil {
-		resp.Diagnostics.AddError("Cannot update the incoming consumer", errorDetail(ctx, err))
+		addConsumerError(ctx, &resp.Diagnostics, "Cannot update the incoming consumer", err, "")
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

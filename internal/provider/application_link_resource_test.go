@@ -147,7 +147,7 @@ func TestAccApplicationLink_errors(t *testing.T) {
 			{
 				// A consumer key another link already uses: 409, and the new link is removed again.
 				Config:      linkConfig(t, env, "TakenKey", 0, ""),
-				ExpectError: regexp.MustCompile(`(?s)consumer key "TakenKey" is already used by another application link`),
+				ExpectError: regexp.MustCompile(`(?s)consumer\s+key\s+"TakenKey"\s+is\s+already\s+used\s+by\s+another\s+application\s+link`),
 			},
 			{
 				// Not a Jira administrator: 403 says so.

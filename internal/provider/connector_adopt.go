@@ -125,9 +125,12 @@ var connectorSecrets = map[string][]connectorSecret{
 	"basic": {{plain: "password", writeOnly: "password_wo", what: "the password or API token",
 		how: "set password_wo with password_wo_version (Terraform/OpenTofu 1.11+), or password"}},
 	"oauth1": {
-		{plain: "private_key_pem", what: "the RSA private key", how: "set it, for example to jira_align_key_pair.<name>.private_key_pem"},
-		{plain: "access_token", what: "the OAuth access token", how: "set it, for example to jira_align_access_token.<name>.token"},
-		{plain: "access_token_secret", what: "the OAuth access token secret", how: "set it, for example to jira_align_access_token.<name>.token_secret"},
+		{plain: "private_key_pem", writeOnly: "private_key_pem_wo", what: "the RSA private key",
+			how: "set it, for example to jira_align_key_pair.<name>.private_key_pem, or private_key_pem_wo with credentials_wo_version (Terraform/OpenTofu 1.11+)"},
+		{plain: "access_token", writeOnly: "access_token_wo", what: "the OAuth access token",
+			how: "set it, for example to jira_align_access_token.<name>.token, or access_token_wo with credentials_wo_version (Terraform/OpenTofu 1.11+)"},
+		{plain: "access_token_secret", writeOnly: "access_token_secret_wo", what: "the OAuth access token secret",
+			how: "set it, for example to jira_align_access_token.<name>.token_secret, or access_token_secret_wo with credentials_wo_version (Terraform/OpenTofu 1.11+)"},
 	},
 }
 
@@ -159,7 +162,7 @@ func (r *connectorResource) checkSecrets(ctx context.Context, req resource.Modif
 			why = fmt.Sprintf("The connector switches from %s to %s, and Jira Align needs the new method's secrets", stateMethod, method)
 		}
 		for _, s := range missing {
-			resp.Diagnostics.AddAttributeError(path.Root(method).AtName(s.plain), "Missing connector secret",
+			attrError(&resp.Diagnostics, path.Root(method).AtName(s.plain), "Missing connector secret",
 				fmt.Sprintf("%s.%s: %s is missing. %s: %s. (A configuration written by -generate-config-out leaves it null, "+
 					"because Jira Align never returns secrets.)", method, s.plain, s.what, why, s.how))
 		}

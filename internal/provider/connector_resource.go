@@ -65,6 +65,8 @@ type basicModel struct {
 	Password          types.String `tfsdk:"password"`
 	PasswordWO        types.String `tfsdk:"password_wo"`
 	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
+	// PasswordExpiresAt is known to Terraform only: Jira Align does not store it.
+	PasswordExpiresAt validators.Timestamp `tfsdk:"password_expires_at"`
 }
 
 type oauth1Model struct {
@@ -72,6 +74,10 @@ type oauth1Model struct {
 	PrivateKeyPEM        types.String `tfsdk:"private_key_pem"`
 	AccessToken          types.String `tfsdk:"access_token"`
 	AccessTokenSecret    types.String `tfsdk:"access_token_secret"`
+	PrivateKeyPEMWO      types.String `tfsdk:"private_key_pem_wo"`
+	AccessTokenWO        types.String `tfsdk:"access_token_wo"`
+	AccessTokenSecretWO  types.String `tfsdk:"access_token_secret_wo"`
+	CredentialsWOVersion types.String `tfsdk:"credentials_wo_version"`
 	AccessTokenExpiresAt types.String `tfsdk:"access_token_expires_at"`
 }
 
@@ -129,16 +135,16 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					"username": schema.StringAttribute{
 						Required:            true,
 						MarkdownDescription: "Jira service-account username (any label behind an API-token proxy).",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"password": schema.StringAttribute{
 						Optional:            true,
 						Sensitive:           true,
 						MarkdownDescription: "Password or API token. Stored in state; prefer `password_wo` on Terraform/OpenTofu 1.11+.",
-						Validators: []validator.String{
+						Validators: []validator.String{validators.Named(
 							stringvalidator.LengthAtLeast(1),
-							stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("password_wo")),
-						},
+							stringvalidator.ConflictsWith(path.MatchRoot("basic").AtName("password_wo")),
+						)},
 					},
 					"password_wo": schema.StringAttribute{
 						Optional:  true,
@@ -146,20 +152,30 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						WriteOnly: true,
 						MarkdownDescription: "Write-only password or API token (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan. " +
 							"Change `password_wo_version` to send a new value.",
-						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+						Validators: []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"password_wo_version": schema.Int64Attribute{
 						Optional:            true,
 						MarkdownDescription: "Any number; change it to re-send `password_wo` (write-only values are not compared between runs).",
-						Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("password_wo"))},
+						Validators:          []validator.Int64{validators.NamedInt64(int64validator.AlsoRequires(path.MatchRoot("basic").AtName("password_wo")))},
+					},
+					"password_expires_at": schema.StringAttribute{
+						Optional:   true,
+						CustomType: validators.TimestampType{},
+						MarkdownDescription: "When the password or API token expires, RFC 3339 (`2027-03-01T00:00:00Z`); Atlassian API tokens expire within a year. " +
+							"Kept in state only (Jira Align does not store it). Once it is within the provider's `expiry_warning` (default 30 days) every plan warns, " +
+							"and louder once it has passed, because the connector then stops syncing: rotate the token with `password_wo` + `password_wo_version` " +
+							"and set the new expiry here (see the [API-token rotation guide](../guides/api-token-rotation.md)).",
 					},
 				},
 			},
 			"oauth1": schema.SingleNestedAttribute{
 				Optional: true,
 				MarkdownDescription: "OAuth 1.0a (RSA-SHA1): wire it to `jira_align_key_pair` and `jira_align_access_token`. " +
-					"The private key, access token and token secret are stored in state: use encrypted state. A new connector needs all three; " +
-					"an imported one keeps those Jira Align holds while they are not set.",
+					"Give the three secrets either as `private_key_pem`, `access_token` and `access_token_secret` (stored in state: use encrypted state) " +
+					"or, on Terraform/OpenTofu 1.11+, as the write-only `private_key_pem_wo`, `access_token_wo` and `access_token_secret_wo` " +
+					"with `credentials_wo_version` (never stored in this resource's state). A new connector needs all three; " +
+					"an imported one keeps those Jira Align holds while none of them is set.",
 				Attributes: map[string]schema.Attribute{
 					"consumer_key": schema.StringAttribute{
 						Required:            true,
@@ -169,25 +185,53 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					"private_key_pem": schema.StringAttribute{
 						Optional:            true,
 						Sensitive:           true,
-						MarkdownDescription: "PKCS#1 or PKCS#8 PEM RSA private key, at least 2048 bits (`jira_align_key_pair.<name>.private_key_pem`).",
+						MarkdownDescription: "PKCS#1 or PKCS#8 PEM RSA private key, at least 2048 bits (`jira_align_key_pair.<name>.private_key_pem`). Stored in state; or use `private_key_pem_wo`.",
 						Validators:          []validator.String{validators.PrivateKeyPEM()},
 					},
 					"access_token": schema.StringAttribute{
 						Optional:            true,
 						Sensitive:           true,
-						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`).",
-						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						MarkdownDescription: "OAuth access token (`jira_align_access_token.<name>.token`). Stored in state; or use `access_token_wo`.",
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
 					},
 					"access_token_secret": schema.StringAttribute{
 						Optional:            true,
 						Sensitive:           true,
-						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`).",
+						MarkdownDescription: "OAuth access token secret (`jira_align_access_token.<name>.token_secret`). Stored in state; or use `access_token_secret_wo`.",
+						Validators:          []validator.String{validators.Named(stringvalidator.LengthAtLeast(1))},
+					},
+					"private_key_pem_wo": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						WriteOnly:           true,
+						MarkdownDescription: "Write-only `private_key_pem` (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan.",
+						Validators:          []validator.String{validators.PrivateKeyPEM()},
+					},
+					"access_token_wo": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						WriteOnly:           true,
+						MarkdownDescription: "Write-only `access_token` (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan.",
 						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 					},
-					"access_token_expires_at": schema.StringAttribute{
+					"access_token_secret_wo": schema.StringAttribute{
 						Optional:            true,
-						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`).",
-						Validators:          []validator.String{validators.RFC3339()},
+						Sensitive:           true,
+						WriteOnly:           true,
+						MarkdownDescription: "Write-only `access_token_secret` (Terraform/OpenTofu 1.11+): sent to Jira Align, never stored in state or plan.",
+						Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"credentials_wo_version": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "Required with the write-only secrets: any string; a change re-sends all three (write-only values are not compared between runs). " +
+							"Use `jira_align_access_token.<name>.id`, so a new token (rotation, renewal, revocation) is sent in the same apply.",
+						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+					},
+					"access_token_expires_at": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`). Once it is within the provider's " +
+							"`expiry_warning` (default 30 days) every plan warns, and louder once it has passed: set `renew_before` on the token resource to replace it in time.",
+						Validators: []validator.String{validators.RFC3339()},
 					},
 				},
 			},
@@ -240,27 +284,35 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 	case plan.OAuth1 != nil:
 		in.AuthType = alignapi.AuthOAuth1
 		in.ConsumerKey = plan.OAuth1.ConsumerKey.ValueString()
-		in.PrivateKeyPEM = plan.OAuth1.PrivateKeyPEM.ValueString()
-		in.AccessToken = plan.OAuth1.AccessToken.ValueString()
-		in.AccessTokenSecret = plan.OAuth1.AccessTokenSecret.ValueString()
+		var keyPath path.Path
+		for i, dst := range []*string{&in.PrivateKeyPEM, &in.AccessToken, &in.AccessTokenSecret} {
+			s := oauth1Secrets[i]
+			// No value: the plan allowed it only for an existing oauth1 connector, whose stored
+			// secret Jira Align keeps when the update omits it.
+			v, from := oauth1SecretValue(ctx, plan.OAuth1, config, s, &diags)
+			*dst = v
+			if i == 0 {
+				keyPath = from
+			}
+		}
 		if s := plan.OAuth1.AccessTokenExpiresAt.ValueString(); s != "" {
 			t, err := validators.CheckRFC3339(s)
 			if err != nil {
-				diags.AddAttributeError(path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
+				attrError(&diags, path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
 			}
 			t = t.UTC()
 			in.AccessTokenExpiresAt = &t
 		}
 		// Values unknown at plan time are checked here, before anything is sent.
 		if err := validators.CheckConsumerKey(in.ConsumerKey); err != nil {
-			diags.AddAttributeError(path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
+			attrError(&diags, path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
 		}
 		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); in.PrivateKeyPEM != "" && err != nil {
-			diags.AddAttributeError(path.Root("oauth1").AtName("private_key_pem"), "Invalid private key", err.Error())
+			attrError(&diags, keyPath, "Invalid private key", err.Error())
 		}
 	}
 	if err := validators.CheckURL(in.JiraURL); err != nil {
-		diags.AddAttributeError(path.Root("jira_url"), "Invalid URL", err.Error())
+		attrError(&diags, path.Root("jira_url"), "Invalid URL", err.Error())
 	}
 	return in, diags
 }
@@ -292,7 +344,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 			resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 			resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, uc.Connector.CredentialVersion)...)
 		}
-		resp.Diagnostics.AddError("Cannot create the Jira Align connector", errorDetail(ctx, err))
+		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot create the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
 	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
@@ -362,7 +414,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx = r.c.logContext(ctx, in.Password, in.PrivateKeyPEM, in.AccessToken, in.AccessTokenSecret)
 	conn, err := api.UpdateConnector(ctx, id, in)
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot update the Jira Align connector", errorDetail(ctx, err))
+		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot update the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
 	plan.ID = state.ID
@@ -390,16 +442,30 @@ func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-// ModifyPlan turns an out-of-band credential change into an in-place update that re-sends the
-// configured secrets, and predicts the fingerprint from the configured key.
+// ModifyPlan requires the secrets a new connector needs, warns when the connector's credential
+// expires soon or has expired, and turns an out-of-band credential change, or a write-only secret
+// whose source is replaced in this apply, into an in-place update that re-sends the configured
+// secrets.
 func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
 	r.checkSecrets(ctx, req, resp)
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if r.c != nil {
+		warnCredentialExpiry(ctx, req.Plan, r.c.now(), r.c.expiryWarning, &resp.Diagnostics)
+	}
+	if req.State.Raw.IsNull() {
 		return
 	}
 	var stateVersion types.Int64
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("credential_version"), &stateVersion)...)
 	applied, ok := appliedVersion(ctx, req.Private)
+	if oauth1WriteOnlyChanging(ctx, req.Config, &resp.Diagnostics) {
+		// A write-only secret's source is replaced in this apply: send the new value even if
+		// credentials_wo_version did not change.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("credential_version"), types.Int64Unknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("updated_at"), types.StringUnknown())...)
+	}
 	if ok && !stateVersion.IsNull() && stateVersion.ValueInt64() != int64(applied) {
 		var name types.String
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
@@ -437,16 +503,19 @@ func refreshConnector(m *connectorModel, c *alignapi.Connector) {
 	m.JiraType = types.StringValue(jiraTypeName(c.JiraType))
 	switch c.AuthType {
 	case alignapi.AuthBasic:
-		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null()}
+		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null(), PasswordExpiresAt: validators.NewTimestampNull()}
 		if m.Basic != nil {
-			b.Password, b.PasswordWOVersion = m.Basic.Password, m.Basic.PasswordWOVersion
+			b.Password, b.PasswordWOVersion, b.PasswordExpiresAt = m.Basic.Password, m.Basic.PasswordWOVersion, m.Basic.PasswordExpiresAt
 		}
 		b.Username = stringOrNull(c.Username)
 		m.Basic, m.OAuth1 = b, nil
 	case alignapi.AuthOAuth1:
-		o := &oauth1Model{PrivateKeyPEM: types.StringNull(), AccessToken: types.StringNull(), AccessTokenSecret: types.StringNull(), AccessTokenExpiresAt: types.StringNull()}
+		o := &oauth1Model{PrivateKeyPEM: types.StringNull(), AccessToken: types.StringNull(), AccessTokenSecret: types.StringNull(),
+			PrivateKeyPEMWO: types.StringNull(), AccessTokenWO: types.StringNull(), AccessTokenSecretWO: types.StringNull(),
+			CredentialsWOVersion: types.StringNull(), AccessTokenExpiresAt: types.StringNull()}
 		if m.OAuth1 != nil {
 			o.PrivateKeyPEM, o.AccessToken, o.AccessTokenSecret = m.OAuth1.PrivateKeyPEM, m.OAuth1.AccessToken, m.OAuth1.AccessTokenSecret
+			o.CredentialsWOVersion = m.OAuth1.CredentialsWOVersion
 			o.AccessTokenExpiresAt = m.OAuth1.AccessTokenExpiresAt
 		}
 		o.ConsumerKey = stringOrNull(c.ConsumerKey)

@@ -6,10 +6,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
@@ -19,11 +19,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
 
@@ -34,7 +34,12 @@ const (
 	EnvJiraURL       = "JIRA_URL"
 	EnvJiraUsername  = "JIRA_USERNAME"
 	EnvJiraPassword  = "JIRA_PASSWORD"
+	EnvExpiryWarning = "JIRA_EXPIRY_WARNING"
 )
+
+// DefaultExpiryWarning is how long before a connector's credential expires the plan starts to
+// warn (expiry_warning's default).
+const DefaultExpiryWarning = 720 * time.Hour
 
 var (
 	_ provider.Provider                  = (*jiraProvider)(nil)
@@ -58,14 +63,15 @@ func NewWithClock(version string, now func() time.Time) func() provider.Provider
 }
 
 type providerModel struct {
-	AlignURL       types.String `tfsdk:"align_url"`
-	AlignAPIToken  types.String `tfsdk:"align_api_token"`
-	JiraURL        types.String `tfsdk:"jira_url"`
-	JiraUsername   types.String `tfsdk:"jira_username"`
-	JiraPassword   types.String `tfsdk:"jira_password"`
-	CACertPEM      types.String `tfsdk:"ca_cert_pem"`
-	RequestTimeout types.String `tfsdk:"request_timeout"`
-	MaxRetries     types.Int64  `tfsdk:"max_retries"`
+	AlignURL       types.String         `tfsdk:"align_url"`
+	AlignAPIToken  types.String         `tfsdk:"align_api_token"`
+	JiraURL        types.String         `tfsdk:"jira_url"`
+	JiraUsername   types.String         `tfsdk:"jira_username"`
+	JiraPassword   types.String         `tfsdk:"jira_password"`
+	CACertPEM      types.String         `tfsdk:"ca_cert_pem"`
+	RequestTimeout types.String         `tfsdk:"request_timeout"`
+	MaxRetries     types.Int64          `tfsdk:"max_retries"`
+	ExpiryWarning  timetypes.GoDuration `tfsdk:"expiry_warning"`
 }
 
 func (p *jiraProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -113,6 +119,13 @@ func (p *jiraProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 				Optional:            true,
 				MarkdownDescription: "Retries after a network error, 429 or 5xx, with exponential backoff and jitter that honours `Retry-After` (default 5, 0 disables).",
 			},
+			"expiry_warning": schema.StringAttribute{
+				Optional:   true,
+				CustomType: timetypes.GoDurationType{},
+				MarkdownDescription: "How long before a connector's credential expires the plan starts to warn, as a duration (default `720h`, 30 days; " +
+					"`0s` warns only once it has expired): `basic.password_expires_at` of `jira_align_connector`, or its `oauth1.access_token_expires_at`. " +
+					"Env: `JIRA_EXPIRY_WARNING`.",
+			},
 		},
 	}
 }
@@ -126,10 +139,14 @@ type clients struct {
 	jiraErr  string
 	jiraURL  string
 	jiraUser jiraapi.BasicAuth
-	// secrets are the configured credentials, masked in every log line.
+	// secrets are the configured credentials, in every operation's secret set (logContext).
 	secrets []string
 	// now is the clock used for expiry decisions (tests may replace it).
 	now func() time.Time
+	// expiryWarning is how long before a credential expires the plan warns (expiry_warning).
+	expiryWarning time.Duration
+	// signingKeys are the private keys tokens were obtained with in this run.
+	signingKeys *keyring
 }
 
 // needAlign returns the Align client or a diagnostic naming the attribute and its env var.
@@ -176,6 +193,10 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 				fmt.Sprintf("%s depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.", name))
 		}
 	}
+	if cfg.ExpiryWarning.IsUnknown() {
+		resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Unknown provider setting",
+			"expiry_warning depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.")
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -203,7 +224,19 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	c := &clients{http: hc, now: p.now}
+	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning, signingKeys: &keyring{}}
+	if s := valueOrEnv(cfg.ExpiryWarning.StringValue, EnvExpiryWarning); s != "" {
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
+				fmt.Sprintf("expiry_warning (or %s) is %q, not a duration: use a number with a unit, such as \"720h\" (30 days)", EnvExpiryWarning, s))
+		case d < 0:
+			resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
+				fmt.Sprintf("expiry_warning (or %s) is %q: use 0s (warn only once a credential has expired) or a positive duration such as \"720h\"", EnvExpiryWarning, s))
+		}
+		c.expiryWarning = d
+	}
 	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
 	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
 	switch {
@@ -247,20 +280,10 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c.secrets = secretStrings(alignToken, c.jiraUser.Password)
+	c.secrets = []string{alignToken, c.jiraUser.Password}
 	resp.DataSourceData = c
 	resp.ResourceData = c
 	resp.ListResourceData = c
-}
-
-func secretStrings(values ...string) []string {
-	var out []string
-	for _, v := range values {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func valueOrEnv(v types.String, env string) string {
@@ -306,19 +329,8 @@ func providerClients(data any, diags *diag.Diagnostics) *clients {
 	return c
 }
 
-// logContext returns ctx with every secret this call may handle masked in provider logs: the
-// configured credentials, the given extra values, PEM blocks and OAuth header values.
+// logContext returns ctx carrying the operation's secret set: the configured credentials and the
+// given extra values, masked in every log line and removed from the clients' error text.
 func (c *clients) logContext(ctx context.Context, extra ...string) context.Context {
-	secrets := secretStrings(append(append([]string(nil), extra...), c.secrets...)...)
-	ctx = tflog.MaskAllFieldValuesStrings(ctx, secrets...)
-	ctx = tflog.MaskMessageStrings(ctx, secrets...)
-	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, sensitiveLogKeys...)
-	ctx = tflog.MaskAllFieldValuesRegexes(ctx, pemBlock, oauthHeaderValue)
-	return tflog.MaskMessageRegexes(ctx, pemBlock, oauthHeaderValue)
+	return redact.NewContext(ctx, redact.New(c.secrets...).With(extra...))
 }
-
-var (
-	sensitiveLogKeys = []string{"password", "token", "token_secret", "private_key_pem", "api_token", "authorization", "access_token", "access_token_secret", "oauth_verifier"}
-	pemBlock         = regexp.MustCompile(`-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----`)
-	oauthHeaderValue = regexp.MustCompile(`(oauth_(?:token|signature|verifier|token_secret)="?)[^",&\s]+`)
-)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
 )
@@ -326,7 +325,7 @@ resource "jira_align_connector" "test" {
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.ProviderFactories(),
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		TerraformVersionChecks:   writeOnlyCLI(),
 		WorkingDir:               workDir,
 		Steps: []resource.TestStep{
 			{Config: cfg(wo1, 1), Check: rawStateCheck(wo1)},

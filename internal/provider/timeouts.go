@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+
+	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 )
 
 // Default operation timeouts; each resource's timeouts block overrides them. They bound the
@@ -59,7 +62,13 @@ type deadlineInfo struct {
 // errorDetail is err's text for a diagnostic, with a hint when the operation's own deadline
 // (the resource's timeouts block, or its default) is what ended it: errors then only say
 // "context deadline exceeded", which does not tell the user which knob to turn.
+//
+// An error caused by a jira_url that does not point at a Jira starts with that finding.
 func errorDetail(ctx context.Context, err error) string {
+	var nj *jiraapi.NotJiraError
+	if errors.As(err, &nj) && !strings.HasPrefix(err.Error(), nj.Error()) {
+		return nj.Error() + "\n\n" + err.Error()
+	}
 	info, ok := ctx.Value(deadlineKey{}).(deadlineInfo)
 	if !ok || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return err.Error()

@@ -16,7 +16,8 @@ import (
 // seed corpora live in testdata/fuzz/<target>/ and run as ordinary tests with `go test`;
 // internal/devtools/fuzz.sh fuzzes each target for a bounded time.
 
-// consumerKeyRE is the CONTRACT §5 rule written independently of CheckConsumerKey.
+// consumerKeyRE is the consumer-key rule of docs/guides/http-calls.md ("Jira Align connectors"),
+// written independently of CheckConsumerKey.
 var consumerKeyRE = regexp.MustCompile(`^[A-Za-z0-9]{1,100}$`)
 
 // maxErrLen bounds the error messages of rules that do not quote their input.
@@ -244,7 +245,8 @@ func FuzzCheckRFC3339(f *testing.F) {
 		if perr != nil || !ts.Equal(pt) {
 			t.Fatalf("CheckRFC3339(%q) = %v; time.Parse says %v, %v", s, ts, pt, perr)
 		}
-		// The provider sends the instant in UTC (CONTRACT §5): that form must be RFC 3339 again.
+		// The provider sends the instant in UTC (docs/guides/http-calls.md, "Jira Align
+		// connectors"): that form must be RFC 3339 again.
 		utc := ts.UTC().Format(time.RFC3339Nano)
 		back, err := CheckRFC3339(utc)
 		if err != nil || !back.Equal(ts) {

@@ -1,6 +1,6 @@
-// Package validators holds the plan-time rules of CONTRACT §5 as plain functions and as
-// terraform-plugin-framework string validators, so the provider checks at plan what Jira Align
-// would reject at apply.
+// Package validators holds the plan-time rules of docs/guides/http-calls.md ("Jira Align
+// connectors", what Jira Align refuses) as plain functions and as terraform-plugin-framework
+// string validators, so the provider checks at plan what Jira Align would reject at apply.
 package validators
 
 import (
@@ -13,7 +13,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxNameLength and MaxConsumerKeyLength are CONTRACT §5 limits.
+// MaxNameLength and MaxConsumerKeyLength are Jira Align's limits (docs/guides/http-calls.md,
+// "Jira Align connectors").
 const (
 	MaxNameLength        = 100
 	MaxConsumerKeyLength = 100

@@ -9,7 +9,8 @@ import (
 )
 
 // checkFunc adapts a plain rule to a framework string validator. Values unknown at plan are
-// skipped: they are checked by the API at apply.
+// skipped: they are checked by the API at apply. The diagnostic's detail starts with the
+// attribute's path (see AtPath).
 type checkFunc struct {
 	desc  string
 	check func(string) error
@@ -25,7 +26,7 @@ func (v checkFunc) ValidateString(_ context.Context, req validator.StringRequest
 		return
 	}
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error())
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, AtPath(req.Path, err.Error()))
 	}
 }
 

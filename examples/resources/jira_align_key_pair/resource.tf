@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    jira = {
+      source = "jira-align-tf/jira"
+    }
+  }
+}
+
 resource "jira_align_key_pair" "align" {
   rsa_bits = 3072
 

@@ -5,6 +5,7 @@ package acctest
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,6 +53,9 @@ type Env struct {
 	ClockOffset atomic.Int64
 
 	alignConns, jiraConns atomic.Int64
+
+	keysMu sync.Mutex
+	keys   map[string]*rsa.PublicKey // ConnectorAccepted's parsed private keys
 }
 
 // Options tunes New.

@@ -44,7 +44,8 @@ func TestKeyPEM(t testing.TB, i int) string {
 	return s
 }
 
-// Fingerprint returns the CONTRACT §5 fingerprint of the i-th test key.
+// Fingerprint returns the publicKeyFingerprint (docs/guides/http-calls.md, "Jira Align
+// connectors") of the i-th test key.
 func Fingerprint(t testing.TB, i int) string {
 	t.Helper()
 	fp, err := keyutil.Fingerprint(&TestKey(t, i).PublicKey)

@@ -1,5 +1,5 @@
 // Package alignsim is an in-memory simulator of the Jira Align connector API
-// described in CONTRACT §5 ("Jira Align connector API").
+// described in docs/guides/http-calls.md ("Jira Align connectors").
 //
 // It enforces the contract exactly: it accepts what the contract allows and
 // rejects everything else with the status and JSON error body the contract

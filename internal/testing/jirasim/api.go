@@ -5,7 +5,8 @@ import (
 )
 
 // checkAccessTokenLocked validates call.token as an access token of the
-// calling consumer (CONTRACT §3). It returns the token, or an OAuth problem
+// calling consumer (docs/guides/http-calls.md, "Checking and revoking an
+// access token"). It returns the token, or an OAuth problem
 // and advice. s.mu must be held.
 func (s *Server) checkAccessTokenLocked(call *oauthCall) (*accTok, string, string) {
 	at := s.accTokens[call.token]
@@ -27,8 +28,8 @@ type myself struct {
 	Active       bool   `json:"active"`
 }
 
-// handleMyself serves GET {jira}/rest/api/2/myself (CONTRACT §3), signed
-// with an access token.
+// handleMyself serves GET {jira}/rest/api/2/myself (docs/guides/http-calls.md,
+// "Who am I"), signed with an access token.
 func (s *Server) handleMyself(w http.ResponseWriter, r *http.Request) {
 	call, ok := s.authenticateOAuth(w, r, kindResource)
 	if !ok {
@@ -36,14 +37,19 @@ func (s *Server) handleMyself(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	at, problem, advice := s.checkAccessTokenLocked(call)
+	var name string
+	if at != nil {
+		name = s.userNameLocked(at.user)
+	}
 	s.mu.Unlock()
 	if at == nil {
 		s.oauthError(w, r, http.StatusUnauthorized, problem, advice)
 		return
 	}
 	u := s.users[at.user]
+	// Like Jira, a renamed user keeps its key and answers with its new name.
 	writeJSON(w, http.StatusOK, myself{
-		Name:         at.user,
+		Name:         name,
 		Key:          at.user,
 		DisplayName:  u.DisplayName,
 		EmailAddress: u.Email,
@@ -52,7 +58,7 @@ func (s *Server) handleMyself(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRevoke serves POST {jira}/plugins/servlet/oauth/users/access-tokens
-// (CONTRACT §3): form action=revoke, X-Atlassian-Token: no-check, signed
+// (docs/guides/http-calls.md, "Revoke"): form action=revoke, X-Atlassian-Token: no-check, signed
 // with the access token to revoke.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	// The XSRF header comes first: a client that forgets it fails on every revoke, not only

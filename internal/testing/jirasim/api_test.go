@@ -2,6 +2,7 @@ package jirasim
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,7 +148,7 @@ func TestDeleteLinkInvalidatesTokens(t *testing.T) {
 		t.Fatalf("links %+v", links)
 	}
 	resp, body := o.admin(http.MethodDelete, "/rest/applinks/3.0/applicationlink/"+links[0].ID, nil)
-	if resp.StatusCode != http.StatusNoContent {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete: %d %s", resp.StatusCode, body)
 	}
 	if len(o.sim.LiveTokens()) != 0 {
@@ -178,7 +179,7 @@ func TestDeleteLinkHookAndConsumerDelete(t *testing.T) {
 	o2 := newOAuthFixture(t, Options{})
 	id = o2.sim.Links()[0].ID
 	resp, body = o2.admin(http.MethodDelete, consumerPath(id), nil)
-	if resp.StatusCode != http.StatusNoContent {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete consumer: %d %s", resp.StatusCode, body)
 	}
 	resp, body = o2.myselfSigned("", nil)
@@ -202,16 +203,37 @@ func TestConsumerReplacement(t *testing.T) {
 		t.Fatalf("after an identical PUT: %d %s", r.StatusCode, b)
 	}
 
-	// Same key, new public key: old tokens are invalid.
+	// Same key, new public key: the old token stays live, but a request signed with the old
+	// key fails signature_invalid, the revocation included; signed with the new key, the same
+	// token is used and revoked.
 	resp, body = o.admin(http.MethodPut, consumerPath(id), consumerBody(testKey, pemPublic(t, &b.PublicKey)))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 	resp, body = o.myselfSigned("", nil) // signed with the old key
 	o.expectProblem(resp, body, http.StatusUnauthorized, "signature_invalid")
-	resp, body = o.signedDo(http.MethodGet, o.base+"/rest/api/2/myself", "", b,
-		o.oauthParams(testKey, map[string]string{"oauth_token": o.token}), nil)
+	resp, body = o.revoke("action=revoke", true) // signed with the old key
+	o.expectProblem(resp, body, http.StatusUnauthorized, "signature_invalid")
+	if live := o.sim.LiveTokens(); len(live) != 1 || live[0].Token != o.token {
+		t.Fatalf("after the key change LiveTokens = %+v, want the old token", live)
+	}
+	withNewKey := func(method, url, form string, hdr map[string]string) (*http.Response, []byte) {
+		return o.signedDo(method, url, form, b, o.oauthParams(testKey, map[string]string{"oauth_token": o.token}), hdr)
+	}
+	if resp, body = withNewKey(http.MethodGet, o.base+"/rest/api/2/myself", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the old token signed with the new key: %d %s", resp.StatusCode, body)
+	}
+	revoke := func() (*http.Response, []byte) {
+		return withNewKey(http.MethodPost, o.base+"/plugins/servlet/oauth/users/access-tokens", "action=revoke", map[string]string{"X-Atlassian-Token": "no-check"})
+	}
+	if resp, body = revoke(); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("revoking the old token signed with the new key: %d %s", resp.StatusCode, body)
+	}
+	resp, body = revoke()
 	o.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
+	if live := o.sim.LiveTokens(); len(live) != 0 {
+		t.Fatalf("after the revoke LiveTokens = %+v", live)
+	}
 
 	// A new handshake with the new key works; renaming the key drops it.
 	cfg := o.config(testKey, b)
@@ -250,5 +272,42 @@ func TestRevokeAll(t *testing.T) {
 	}
 	if n := f.sim.RevokeAll(); n != 0 {
 		t.Fatalf("second RevokeAll = %d", n)
+	}
+}
+
+// A renamed user keeps its key and its tokens, which now answer the new name; HTTP Basic takes
+// the new name only.
+func TestRenameUser(t *testing.T) {
+	o := newOAuthFixture(t, Options{})
+	if err := o.sim.RenameUser("nobody", "x"); err == nil {
+		t.Fatal("renaming an unknown user succeeded")
+	}
+	if err := o.sim.RenameUser(svcUser, adminUser); err == nil {
+		t.Fatal("renaming onto a taken name succeeded")
+	}
+	if err := o.sim.RenameUser(svcUser, "svc-align-2"); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := o.myselfSigned("", nil)
+	want := `{"name":"svc-align-2","key":"svc-align","displayName":"Align Service","emailAddress":"svc-align@example.com","active":true}`
+	if resp.StatusCode != http.StatusOK || string(body) != want {
+		t.Fatalf("%d %s, want %s", resp.StatusCode, body, want)
+	}
+	if live := o.sim.LiveTokens(); len(live) != 1 || live[0].User != "svc-align-2" {
+		t.Fatalf("live tokens %+v", live)
+	}
+	// An unknown request token: a user who logs in gets token_rejected, one who does not a
+	// Basic challenge.
+	form := "oauth_token=unknown&approve=Allow"
+	if resp, _ := o.authorize(form, svcUser, svcPass, true); !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
+		t.Fatalf("the old name still logs in: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, body = o.authorize(form, "svc-align-2", svcPass, true)
+	o.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
+	if err := o.sim.RenameUser("svc-align-2", svcUser); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := o.myselfSigned("", nil); !strings.Contains(string(body), `"name":"svc-align"`) {
+		t.Fatalf("renamed back: %d %s", resp.StatusCode, body)
 	}
 }

@@ -7,12 +7,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -25,9 +28,9 @@ var (
 	errKeyConflict  = errors.New("consumer key is already used by another application link")
 )
 
-// admin wraps an application-link handler with CONTRACT §4's checks: HTTP
-// Basic as a Jira administrator (401, 403) and X-Atlassian-Token: no-check
-// (403).
+// admin wraps an application-link handler with the checks of
+// docs/guides/http-calls.md ("Application links"): HTTP Basic as a Jira
+// administrator (401, 403) and X-Atlassian-Token: no-check (403).
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := s.basicAuth(w, r, true); !ok {
@@ -41,23 +44,75 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// answerForms selects, among the answers the plugin may give, the ones the
+// simulator gives (Options.LinkObjectOnCreate, EmptyConsumerPut,
+// NoContentDeletes).
+type answerForms struct {
+	linkObject, emptyConsumerPut, noContentDelete bool
+}
+
 // linkJSON is the wire form of an application link.
 type linkJSON struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	RPCURL     string `json:"rpcUrl"`
-	DisplayURL string `json:"displayUrl"`
-	TypeID     string `json:"typeId"`
+	XMLName    xml.Name `json:"-" xml:"applicationLink"`
+	ID         string   `json:"id" xml:"id"`
+	Name       string   `json:"name" xml:"name"`
+	RPCURL     string   `json:"rpcUrl" xml:"rpcUrl"`
+	DisplayURL string   `json:"displayUrl" xml:"displayUrl"`
+	TypeID     string   `json:"typeId" xml:"typeId"`
+}
+
+// linkListJSON is the wire form of the list of links: a JSON array, or
+// <applicationLinks> in XML.
+type linkListJSON struct {
+	XMLName xml.Name   `xml:"applicationLinks"`
+	Links   []linkJSON `xml:"applicationLink"`
+}
+
+// MarshalJSON writes the bare array.
+func (l linkListJSON) MarshalJSON() ([]byte, error) {
+	if l.Links == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal(l.Links)
 }
 
 // consumerJSON is the wire form of an incoming consumer.
 type consumerJSON struct {
-	Key          string `json:"key"`
-	Name         string `json:"name"`
-	Description  string `json:"description"`
-	PublicKey    string `json:"publicKey"`
-	Outgoing     bool   `json:"outgoing"`
-	TwoLOAllowed bool   `json:"twoLOAllowed"`
+	XMLName      xml.Name `json:"-" xml:"consumer"`
+	Key          string   `json:"key" xml:"key"`
+	Name         string   `json:"name" xml:"name"`
+	Description  string   `json:"description" xml:"description"`
+	PublicKey    string   `json:"publicKey" xml:"publicKey"`
+	Outgoing     bool     `json:"outgoing" xml:"outgoing"`
+	TwoLOAllowed bool     `json:"twoLOAllowed" xml:"twoLOAllowed"`
+}
+
+// statusEntity is the plugin's answer to a create, an update or a delete:
+// {"status-code":201,"resources-created":[{"href":…,"rel":"self"}]}, or
+// <status> in XML.
+type statusEntity struct {
+	XMLName    xml.Name       `json:"-" xml:"status"`
+	Code       int            `json:"status-code" xml:"status-code"`
+	Message    string         `json:"message,omitempty" xml:"message,omitempty"`
+	Created    []resourceLink `json:"resources-created,omitempty" xml:"-"`
+	CreatedXML *createdLinks  `json:"-" xml:"resources-created,omitempty"`
+}
+
+// createdLinks is resources-created in XML: <link href="…" rel="…"/> elements.
+type createdLinks struct {
+	Links []resourceLink `xml:"link"`
+}
+
+// createdStatus is the status entity of a create that made the resource at href.
+func createdStatus(href string) statusEntity {
+	links := []resourceLink{{Href: href, Rel: "self"}}
+	return statusEntity{Code: http.StatusCreated, Created: links, CreatedXML: &createdLinks{Links: links}}
+}
+
+// resourceLink is one entry of resources-created.
+type resourceLink struct {
+	Href string `json:"href" xml:"href,attr"`
+	Rel  string `json:"rel" xml:"rel,attr"`
 }
 
 func (l *link) toJSON() linkJSON {
@@ -65,7 +120,65 @@ func (l *link) toJSON() linkJSON {
 }
 
 func consumerToJSON(c Consumer) consumerJSON {
-	return consumerJSON(c)
+	return consumerJSON{
+		Key: c.Key, Name: c.Name, Description: c.Description, PublicKey: c.PublicKey,
+		Outgoing: c.Outgoing, TwoLOAllowed: c.TwoLOAllowed,
+	}
+}
+
+func (c consumerJSON) consumer() Consumer {
+	return Consumer{
+		Key: c.Key, Name: c.Name, Description: c.Description, PublicKey: c.PublicKey,
+		Outgoing: c.Outgoing, TwoLOAllowed: c.TwoLOAllowed,
+	}
+}
+
+// acceptsJSON reports whether the request's Accept header lists
+// application/json (with a non-zero q). The plugin answers XML otherwise.
+func acceptsJSON(r *http.Request) bool {
+	for _, h := range r.Header.Values("Accept") {
+		for _, part := range strings.Split(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || mt != "application/json" {
+				continue
+			}
+			if q, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(q, 64); err != nil || f <= 0 {
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// answer writes v as the plugin does: JSON when the request accepts it, XML
+// otherwise.
+func answer(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if acceptsJSON(r) {
+		writeJSON(w, status, v)
+		return
+	}
+	b, err := xml.Marshal(v)
+	if err != nil {
+		http.Error(w, "cannot encode response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml;charset=UTF-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, xml.Header)
+	_, _ = w.Write(b)
+}
+
+// answerError writes an application-link API error: {"status":…,"message":…}
+// in JSON, a <status> entity with status-code and message in XML.
+func answerError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if acceptsJSON(r) {
+		writeJSONError(w, status, msg)
+		return
+	}
+	answer(w, r, status, statusEntity{Code: status, Message: msg})
 }
 
 // decodeJSONBody decodes a single JSON object from the request body, which
@@ -73,22 +186,24 @@ func consumerToJSON(c Consumer) consumerJSON {
 // failure.
 func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	if mediaType(r) != "application/json" {
-		writeJSONError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		answerError(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(requestBody(r)))
 	if err := dec.Decode(v); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		answerError(w, r, http.StatusBadRequest, "malformed JSON body: "+err.Error())
 		return false
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeJSONError(w, http.StatusBadRequest, "malformed JSON body: trailing data after the object")
+		answerError(w, r, http.StatusBadRequest, "malformed JSON body: trailing data after the object")
 		return false
 	}
 	return true
 }
 
-// handleCreateLink serves PUT {jira}/rest/applinks/3.0/applicationlink.
+// handleCreateLink serves PUT {jira}/rest/applinks/3.0/applicationlink: 201
+// with a status entity whose resources-created names the new link (or, with
+// Options.LinkObjectOnCreate, the link object).
 func (s *Server) handleCreateLink(w http.ResponseWriter, r *http.Request) {
 	var in linkJSON
 	if !decodeJSONBody(w, r, &in) {
@@ -96,16 +211,16 @@ func (s *Server) handleCreateLink(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case strings.TrimSpace(in.Name) == "":
-		writeJSONError(w, http.StatusBadRequest, "name is required")
+		answerError(w, r, http.StatusBadRequest, "name is required")
 		return
 	case !validLinkURL(in.RPCURL):
-		writeJSONError(w, http.StatusBadRequest, "rpcUrl must be an absolute http or https URL")
+		answerError(w, r, http.StatusBadRequest, "rpcUrl must be an absolute http or https URL")
 		return
 	case !validLinkURL(in.DisplayURL):
-		writeJSONError(w, http.StatusBadRequest, "displayUrl must be an absolute http or https URL")
+		answerError(w, r, http.StatusBadRequest, "displayUrl must be an absolute http or https URL")
 		return
 	case in.TypeID != "generic":
-		writeJSONError(w, http.StatusBadRequest, `typeId must be "generic"`)
+		answerError(w, r, http.StatusBadRequest, `typeId must be "generic"`)
 		return
 	}
 	norm := normalizeLinkURL(in.RPCURL)
@@ -113,7 +228,7 @@ func (s *Server) handleCreateLink(w http.ResponseWriter, r *http.Request) {
 	for _, l := range s.links {
 		if normalizeLinkURL(l.rpcURL) == norm {
 			s.mu.Unlock()
-			writeJSONError(w, http.StatusConflict, "an application link with rpcUrl "+in.RPCURL+" already exists")
+			answerError(w, r, http.StatusConflict, "an application link with rpcUrl "+in.RPCURL+" already exists")
 			return
 		}
 	}
@@ -125,8 +240,13 @@ func (s *Server) handleCreateLink(w http.ResponseWriter, r *http.Request) {
 	s.links[l.id] = l
 	out := l.toJSON()
 	s.mu.Unlock()
-	w.Header().Set("Location", s.baseURL(r)+pathLinks+"/"+l.id)
-	writeJSON(w, http.StatusCreated, out)
+	self := s.baseURL(r) + pathLinks + "/" + l.id
+	w.Header().Set("Location", self)
+	if s.answers.linkObject {
+		answer(w, r, http.StatusCreated, out)
+		return
+	}
+	answer(w, r, http.StatusCreated, createdStatus(self))
 }
 
 func validLinkURL(raw string) bool {
@@ -156,12 +276,12 @@ func (s *Server) handleListLinks(w http.ResponseWriter, r *http.Request) {
 		ls = append(ls, l)
 	}
 	sort.Slice(ls, func(i, j int) bool { return ls[i].seq < ls[j].seq })
-	out := make([]linkJSON, 0, len(ls))
+	out := linkListJSON{Links: make([]linkJSON, 0, len(ls))}
 	for _, l := range ls {
-		out = append(out, l.toJSON())
+		out.Links = append(out.Links, l.toJSON())
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	answer(w, r, http.StatusOK, out)
 }
 
 // handleGetLink serves GET {jira}/rest/applinks/3.0/applicationlink/{id}.
@@ -174,38 +294,49 @@ func (s *Server) handleGetLink(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if l == nil {
-		writeJSONError(w, http.StatusNotFound, "no application link with id "+r.PathValue("id"))
+		answerError(w, r, http.StatusNotFound, "no application link with id "+r.PathValue("id"))
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer(w, r, http.StatusOK, out)
 }
 
-// handleDeleteLink serves DELETE {jira}/rest/applinks/3.0/applicationlink/{id}.
+// handleDeleteLink serves DELETE {jira}/rest/applinks/3.0/applicationlink/{id}:
+// 200 with a status entity (204 with Options.NoContentDeletes).
 func (s *Server) handleDeleteLink(w http.ResponseWriter, r *http.Request) {
 	if !s.DeleteLink(r.PathValue("id")) {
-		writeJSONError(w, http.StatusNotFound, "no application link with id "+r.PathValue("id"))
+		answerError(w, r, http.StatusNotFound, "no application link with id "+r.PathValue("id"))
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	s.answerDeleted(w, r)
 }
 
-// handlePutConsumer serves PUT {jira}/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer.
+// answerDeleted answers a successful delete.
+func (s *Server) answerDeleted(w http.ResponseWriter, r *http.Request) {
+	if s.answers.noContentDelete {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	answer(w, r, http.StatusOK, statusEntity{Code: http.StatusOK})
+}
+
+// handlePutConsumer serves PUT {jira}/rest/applinks-oauth/1.0/applicationlink/{id}/authentication/consumer:
+// 201 with a status entity (an empty body with Options.EmptyConsumerPut).
 func (s *Server) handlePutConsumer(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	exists := s.links[id] != nil
 	s.mu.Unlock()
 	if !exists {
-		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+		answerError(w, r, http.StatusNotFound, "no application link with id "+id)
 		return
 	}
 	var in consumerJSON
 	if !decodeJSONBody(w, r, &in) {
 		return
 	}
-	cs, err := newConsumerState(Consumer(in))
+	cs, err := newConsumerState(in.consumer())
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
+		answerError(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
 	s.mu.Lock()
@@ -213,13 +344,16 @@ func (s *Server) handlePutConsumer(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case errors.Is(err, errLinkNotFound):
-		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+		answerError(w, r, http.StatusNotFound, "no application link with id "+id)
 	case errors.Is(err, errKeyConflict):
-		writeJSONError(w, http.StatusConflict, "consumer key "+cs.Key+" is already used by another application link")
+		answerError(w, r, http.StatusConflict, "consumer key "+cs.Key+" is already used by another application link")
 	case err != nil:
-		writeJSONError(w, http.StatusInternalServerError, err.Error())
+		answerError(w, r, http.StatusInternalServerError, err.Error())
+	case s.answers.emptyConsumerPut:
+		w.WriteHeader(http.StatusCreated)
 	default:
-		writeJSON(w, http.StatusCreated, consumerToJSON(cs.Consumer))
+		self := s.baseURL(r) + strings.Replace(pathConsumer, "{id}", url.PathEscape(id), 1)
+		answer(w, r, http.StatusCreated, createdStatus(self))
 	}
 }
 
@@ -236,15 +370,16 @@ func (s *Server) handleGetConsumer(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case l == nil:
-		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+		answerError(w, r, http.StatusNotFound, "no application link with id "+id)
 	case c == nil:
-		writeJSONError(w, http.StatusNotFound, "application link "+id+" has no incoming consumer")
+		answerError(w, r, http.StatusNotFound, "application link "+id+" has no incoming consumer")
 	default:
-		writeJSON(w, http.StatusOK, consumerToJSON(*c))
+		answer(w, r, http.StatusOK, consumerToJSON(*c))
 	}
 }
 
-// handleDeleteConsumer serves DELETE …/applicationlink/{id}/authentication/consumer.
+// handleDeleteConsumer serves DELETE …/applicationlink/{id}/authentication/consumer:
+// 200 with a status entity (204 with Options.NoContentDeletes).
 func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
@@ -256,11 +391,11 @@ func (s *Server) handleDeleteConsumer(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case l == nil:
-		writeJSONError(w, http.StatusNotFound, "no application link with id "+id)
+		answerError(w, r, http.StatusNotFound, "no application link with id "+id)
 	case !had:
-		writeJSONError(w, http.StatusNotFound, "application link "+id+" has no incoming consumer")
+		answerError(w, r, http.StatusNotFound, "application link "+id+" has no incoming consumer")
 	default:
-		w.WriteHeader(http.StatusNoContent)
+		s.answerDeleted(w, r)
 	}
 }
 
@@ -348,9 +483,12 @@ func parseConsumerPublicKey(s string) (*rsa.PublicKey, []byte, error) {
 }
 
 // setConsumerLocked sets (cs != nil) or removes (cs == nil) the incoming
-// consumer of link id. Replacing a consumer by one with another key or
-// public key, or removing it, invalidates every token of the old consumer.
-// s.mu must be held.
+// consumer of link id. Removing the consumer, or replacing it by one with
+// another consumer key, invalidates every token of the old consumer. Replacing
+// only its public key (or name, description, flags) keeps the tokens: they
+// stay live, but from now on only a request signed with the new key's private
+// half can use or revoke them (the old one gets signature_invalid). s.mu must
+// be held.
 func (s *Server) setConsumerLocked(id string, cs *consumerState) error {
 	l := s.links[id]
 	if l == nil {
@@ -362,7 +500,7 @@ func (s *Server) setConsumerLocked(id string, cs *consumerState) error {
 		}
 	}
 	if old := l.consumer; old != nil {
-		if cs == nil || old.Key != cs.Key || old.PublicKey != cs.PublicKey {
+		if cs == nil || old.Key != cs.Key {
 			s.invalidateConsumerLocked(old.Key)
 		}
 		delete(s.byKey, old.Key)

@@ -21,29 +21,37 @@ func TestApplicationLinkLifecycle(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create: %d %s", resp.StatusCode, body)
 	}
+	// The answer is a status entity, not the link: exactly status-code and resources-created.
+	id := createdID(t, f.base, body)
+	if !uuidRE.MatchString(id) {
+		t.Fatalf("id %q is not a UUID", id)
+	}
+	if want := `{"status-code":201,"resources-created":[{"href":"` + f.base + linksPath + "/" + id + `","rel":"self"}]}`; string(body) != want {
+		t.Errorf("create answer %s\nwant %s", body, want)
+	}
+	if loc := resp.Header.Get("Location"); loc != f.base+linksPath+"/"+id {
+		t.Errorf("Location %q", loc)
+	}
+
+	resp, body = f.admin(http.MethodGet, linksPath+"/"+id, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("get: %d %s", resp.StatusCode, body)
+	}
 	var got map[string]any
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
-	id, _ := got["id"].(string)
-	if !uuidRE.MatchString(id) {
-		t.Fatalf("id %q is not a UUID", id)
+	if got["id"] != id || len(got) != 5 {
+		t.Errorf("get answer %s", body)
 	}
 	for k, v := range in {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
 	}
-	if len(got) != 5 {
-		t.Errorf("create response %s", body)
-	}
-	if loc := resp.Header.Get("Location"); loc != f.base+linksPath+"/"+id {
-		t.Errorf("Location %q", loc)
-	}
-
-	resp, body2 := f.admin(http.MethodGet, linksPath+"/"+id, nil)
-	if resp.StatusCode != http.StatusOK || string(body2) != string(body) {
-		t.Fatalf("get: %d %s (created %s)", resp.StatusCode, body2, body)
+	resp, list := f.admin(http.MethodGet, linksPath, nil)
+	if resp.StatusCode != http.StatusOK || string(list) != "["+string(body)+"]" {
+		t.Fatalf("list: %d %s, want [%s]", resp.StatusCode, list, body)
 	}
 	links := f.sim.Links()
 	if len(links) != 1 || links[0].ID != id || links[0].RPCURL != "https://align.example.com" ||
@@ -58,14 +66,18 @@ func TestApplicationLinkLifecycle(t *testing.T) {
 		expectJSONError(t, resp, body, http.StatusConflict)
 	}
 
+	// Delete answers 200 with a status entity.
 	resp, body = f.admin(http.MethodDelete, linksPath+"/"+id, nil)
-	if resp.StatusCode != http.StatusNoContent || len(body) != 0 {
+	if resp.StatusCode != http.StatusOK || string(body) != `{"status-code":200}` {
 		t.Fatalf("delete: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.admin(http.MethodGet, linksPath+"/"+id, nil)
 	expectJSONError(t, resp, body, http.StatusNotFound)
 	resp, body = f.admin(http.MethodDelete, linksPath+"/"+id, nil)
 	expectJSONError(t, resp, body, http.StatusNotFound)
+	if resp, list = f.admin(http.MethodGet, linksPath, nil); resp.StatusCode != http.StatusOK || string(list) != "[]" {
+		t.Fatalf("list after delete: %d %s", resp.StatusCode, list)
+	}
 
 	// After the delete the rpcUrl is free again.
 	resp, body = f.admin(http.MethodPut, linksPath, in)
@@ -76,8 +88,94 @@ func TestApplicationLinkLifecycle(t *testing.T) {
 	counts := f.sim.RequestCounts()
 	if counts["GET /rest/applinks/3.0/applicationlink/{id}"] != 2 ||
 		counts["DELETE /rest/applinks/3.0/applicationlink/{id}"] != 2 ||
-		counts["PUT /rest/applinks/3.0/applicationlink"] != 4 {
+		counts["PUT /rest/applinks/3.0/applicationlink"] != 4 ||
+		counts["GET /rest/applinks/3.0/applicationlink"] != 2 {
 		t.Fatalf("RequestCounts %v", counts)
+	}
+}
+
+// The other answer forms the plugin may give, each behind an option: the link object on create,
+// an empty consumer PUT, 204 deletes.
+func TestApplicationLinkAnswerForms(t *testing.T) {
+	a, _, _, _ := testKeys(t)
+	in := map[string]any{"name": "Jira Align", "rpcUrl": "https://align.example.com", "displayUrl": "https://align.example.com", "typeId": "generic"}
+
+	f := newFixture(t, Options{LinkObjectOnCreate: true, EmptyConsumerPut: true, NoContentDeletes: true})
+	resp, body := f.admin(http.MethodPut, linksPath, in)
+	var l linkJSON
+	if err := json.Unmarshal(body, &l); err != nil || resp.StatusCode != http.StatusCreated || !uuidRE.MatchString(l.ID) ||
+		l.Name != "Jira Align" || l.RPCURL != "https://align.example.com" || l.TypeID != "generic" {
+		t.Fatalf("create with LinkObjectOnCreate: %d %s (%v)", resp.StatusCode, body, err)
+	}
+	resp, body = f.admin(http.MethodPut, consumerPath(l.ID), consumerBody(testKey, pemPublic(t, &a.PublicKey)))
+	if resp.StatusCode != http.StatusCreated || len(body) != 0 {
+		t.Fatalf("consumer PUT with EmptyConsumerPut: %d %q", resp.StatusCode, body)
+	}
+	for _, p := range []string{consumerPath(l.ID), linksPath + "/" + l.ID} {
+		resp, body = f.admin(http.MethodDelete, p, nil)
+		if resp.StatusCode != http.StatusNoContent || len(body) != 0 {
+			t.Fatalf("DELETE %s with NoContentDeletes: %d %q", p, resp.StatusCode, body)
+		}
+	}
+
+	// The defaults: a status entity on consumer PUT and on both deletes.
+	f = newFixture(t, Options{})
+	id := f.createLink()
+	resp, body = f.admin(http.MethodPut, consumerPath(id), consumerBody(testKey, pemPublic(t, &a.PublicKey)))
+	if want := `{"status-code":201,"resources-created":[{"href":"` + f.base + consumerPath(id) + `","rel":"self"}]}`; resp.StatusCode != http.StatusCreated || string(body) != want {
+		t.Fatalf("consumer PUT: %d %s\nwant %s", resp.StatusCode, body, want)
+	}
+	for _, p := range []string{consumerPath(id), linksPath + "/" + id} {
+		resp, body = f.admin(http.MethodDelete, p, nil)
+		if resp.StatusCode != http.StatusOK || string(body) != `{"status-code":200}` {
+			t.Fatalf("DELETE %s: %d %s", p, resp.StatusCode, body)
+		}
+	}
+}
+
+// Without Accept: application/json the plugin answers XML, errors included.
+func TestApplicationLinkXMLWithoutAcceptJSON(t *testing.T) {
+	a, _, _, _ := testKeys(t)
+	f := newFixture(t, Options{})
+	in := map[string]any{"name": "Jira Align", "rpcUrl": "https://align.example.com", "displayUrl": "https://align.example.com", "typeId": "generic"}
+	call := func(accept, method, path string, body any) (*http.Response, string) {
+		t.Helper()
+		resp, b := f.adminCallAccept(method, path, body, adminUser, adminPass, true, accept)
+		return resp, string(b)
+	}
+	isXML := func(resp *http.Response, body string, status int, want string) {
+		t.Helper()
+		if resp.StatusCode != status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/xml") ||
+			!strings.HasPrefix(body, "<?xml") || !strings.Contains(body, want) {
+			t.Fatalf("%d %q %s; want %d XML with %s", resp.StatusCode, resp.Header.Get("Content-Type"), body, status, want)
+		}
+	}
+	for _, accept := range []string{"", "application/xml", "*/*", "text/html, application/json;q=0"} {
+		resp, body := call(accept, http.MethodPut, linksPath, map[string]any{"name": "x", "rpcUrl": "nope", "displayUrl": "nope", "typeId": "generic"})
+		isXML(resp, body, http.StatusBadRequest, "<status><status-code>400</status-code><message>rpcUrl must be")
+	}
+	resp, body := call("", http.MethodPut, linksPath, in)
+	isXML(resp, body, http.StatusCreated, `<status><status-code>201</status-code><resources-created><link href="`+f.base+linksPath+"/")
+	id := f.sim.Links()[0].ID
+	resp, body = call("", http.MethodGet, linksPath+"/"+id, nil)
+	isXML(resp, body, http.StatusOK, "<applicationLink><id>"+id+"</id><name>Jira Align</name><rpcUrl>https://align.example.com</rpcUrl>")
+	resp, body = call("", http.MethodGet, linksPath, nil)
+	isXML(resp, body, http.StatusOK, "<applicationLinks><applicationLink><id>"+id+"</id>")
+	resp, body = call("", http.MethodPut, consumerPath(id), consumerBody(testKey, pemPublic(t, &a.PublicKey)))
+	isXML(resp, body, http.StatusCreated, "<status><status-code>201</status-code>")
+	resp, body = call("", http.MethodGet, consumerPath(id), nil)
+	isXML(resp, body, http.StatusOK, "<consumer><key>"+testKey+"</key>")
+	resp, body = call("", http.MethodDelete, linksPath+"/"+id, nil)
+	isXML(resp, body, http.StatusOK, "<status><status-code>200</status-code></status>")
+	resp, body = call("", http.MethodGet, linksPath+"/"+id, nil)
+	isXML(resp, body, http.StatusNotFound, "<status-code>404</status-code>")
+
+	// Accept with application/json among others, or with parameters, is JSON.
+	for _, accept := range []string{"application/json", "application/xml;q=0.9, application/json", "application/json;charset=UTF-8"} {
+		resp, b := f.adminCallAccept(http.MethodGet, linksPath, nil, adminUser, adminPass, true, accept)
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || string(b) != "[]" {
+			t.Fatalf("Accept %q: %d %q %s", accept, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
 	}
 }
 
@@ -108,6 +206,7 @@ func TestApplicationLinkValidation(t *testing.T) {
 	req.SetBasicAuth(adminUser, adminPass)
 	req.Header.Set("X-Atlassian-Token", "no-check")
 	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Accept", "application/json")
 	resp, body = f.do(req)
 	expectJSONError(t, resp, body, http.StatusUnsupportedMediaType)
 	if len(f.sim.Links()) != 0 {
@@ -120,6 +219,7 @@ func TestApplicationLinkAuth(t *testing.T) {
 	id := f.createLink()
 	calls := []struct{ method, path string }{
 		{http.MethodPut, linksPath},
+		{http.MethodGet, linksPath},
 		{http.MethodGet, linksPath + "/" + id},
 		{http.MethodDelete, linksPath + "/" + id},
 		{http.MethodPut, consumerPath(id)},
@@ -149,11 +249,9 @@ func TestApplicationLinkAuth(t *testing.T) {
 	// Unknown paths and methods.
 	resp, b := f.admin(http.MethodPost, linksPath, body)
 	expectJSONError(t, resp, b, http.StatusMethodNotAllowed)
-	if resp.Header.Get("Allow") != "PUT" {
+	if resp.Header.Get("Allow") != "GET, PUT" {
 		t.Fatalf("Allow %q", resp.Header.Get("Allow"))
 	}
-	resp, b = f.admin(http.MethodGet, linksPath, nil)
-	expectJSONError(t, resp, b, http.StatusMethodNotAllowed)
 	resp, b = f.admin(http.MethodPut, linksPath+"/"+id, body)
 	expectJSONError(t, resp, b, http.StatusMethodNotAllowed)
 	if resp.Header.Get("Allow") != "GET, DELETE" {
@@ -180,14 +278,11 @@ func TestConsumerRegistration(t *testing.T) {
 
 	// PEM in, bare base64 DER out.
 	resp, body = f.admin(http.MethodPut, consumerPath(id), consumerBody(testKey, pemPublic(t, &a.PublicKey)))
-	if resp.StatusCode != http.StatusCreated {
+	if resp.StatusCode != http.StatusCreated || !strings.HasPrefix(string(body), `{"status-code":201,`) {
 		t.Fatalf("put PEM: %d %s", resp.StatusCode, body)
 	}
 	want := `{"key":"JiraAlignProd","name":"Jira Align","description":"Jira Align connector","publicKey":"` +
 		wantB64 + `","outgoing":false,"twoLOAllowed":false}`
-	if string(body) != want {
-		t.Fatalf("put response %s\nwant %s", body, want)
-	}
 	resp, body = f.admin(http.MethodGet, consumerPath(id), nil)
 	if resp.StatusCode != http.StatusOK || string(body) != want {
 		t.Fatalf("get: %d %s", resp.StatusCode, body)
@@ -260,9 +355,9 @@ func TestConsumerRegistration(t *testing.T) {
 		expectJSONError(t, resp, body, http.StatusNotFound)
 	}
 
-	// Delete, then 404.
+	// Delete (200 with a status entity), then 404.
 	resp, body = f.admin(http.MethodDelete, consumerPath(id), nil)
-	if resp.StatusCode != http.StatusNoContent || len(body) != 0 {
+	if resp.StatusCode != http.StatusOK || string(body) != `{"status-code":200}` {
 		t.Fatalf("delete: %d %s", resp.StatusCode, body)
 	}
 	resp, body = f.admin(http.MethodGet, consumerPath(id), nil)

@@ -9,7 +9,7 @@ import (
 )
 
 // handleRequestToken serves POST {jira}/plugins/servlet/oauth/request-token
-// (CONTRACT §2.1).
+// (docs/guides/http-calls.md, "Request token").
 func (s *Server) handleRequestToken(w http.ResponseWriter, r *http.Request) {
 	call, ok := s.authenticateOAuth(w, r, kindRequestToken)
 	if !ok {
@@ -49,7 +49,7 @@ func validCallback(cb string) bool {
 }
 
 // handleAuthorize serves POST {jira}/plugins/servlet/oauth/authorize
-// (CONTRACT §2.2): a Jira user approves or denies a request token.
+// (docs/guides/http-calls.md, "Approval"): a Jira user approves or denies a request token.
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.basicAuth(w, r, false)
 	if !ok {
@@ -143,8 +143,8 @@ func appendQuery(rawURL, extra string) string {
 }
 
 // handleAccessToken serves POST {jira}/plugins/servlet/oauth/access-token
-// (CONTRACT §2.3): exchanges an approved request token and its verifier for
-// an access token.
+// (docs/guides/http-calls.md, "Access token"): exchanges an approved request
+// token and its verifier for an access token.
 func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	call, ok := s.authenticateOAuth(w, r, kindAccessToken)
 	if !ok {
@@ -203,7 +203,10 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 // bodies.
 func (s *Server) basicAuth(w http.ResponseWriter, r *http.Request, needAdmin bool) (string, bool) {
 	name, pass, ok := r.BasicAuth()
-	u, known := s.users[name]
+	s.mu.Lock()
+	key, known := s.userKeyLocked(name)
+	s.mu.Unlock()
+	u := s.users[key]
 	if !ok || !known || !u.Active || subtle.ConstantTimeCompare([]byte(u.Password), []byte(pass)) != 1 {
 		w.Header().Set("WWW-Authenticate", `Basic realm="protected-area"`)
 		s.writeError(w, r, http.StatusUnauthorized, "authentication failed: bad or missing HTTP Basic credentials")
@@ -213,5 +216,5 @@ func (s *Server) basicAuth(w http.ResponseWriter, r *http.Request, needAdmin boo
 		s.writeError(w, r, http.StatusForbidden, "user "+name+" is not a Jira administrator")
 		return "", false
 	}
-	return name, true
+	return key, true
 }

@@ -149,8 +149,14 @@ func newRequest(t testing.TB, method, rawURL, body string) *http.Request {
 }
 
 // adminCall sends an application-link API call as user:pass with the XSRF
-// header and, when body is not nil, a JSON body.
+// header, Accept: application/json and, when body is not nil, a JSON body.
 func (f *fixture) adminCall(method, path string, body any, user, pass string, xsrf bool) (*http.Response, []byte) {
+	f.t.Helper()
+	return f.adminCallAccept(method, path, body, user, pass, xsrf, "application/json")
+}
+
+// adminCallAccept is adminCall with the given Accept header ("" sends none).
+func (f *fixture) adminCallAccept(method, path string, body any, user, pass string, xsrf bool, accept string) (*http.Response, []byte) {
 	f.t.Helper()
 	var payload string
 	if body != nil {
@@ -174,6 +180,9 @@ func (f *fixture) adminCall(method, path string, body any, user, pass string, xs
 	if xsrf {
 		req.Header.Set("X-Atlassian-Token", "no-check")
 	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	return f.do(req)
 }
 
@@ -192,11 +201,25 @@ func (f *fixture) createLink() string {
 	if resp.StatusCode != http.StatusCreated {
 		f.t.Fatalf("create link: %d %s", resp.StatusCode, body)
 	}
-	var l linkJSON
-	if err := json.Unmarshal(body, &l); err != nil {
-		f.t.Fatal(err)
+	return createdID(f.t, f.base, body)
+}
+
+// createdID returns the id of the link a create's status entity names in
+// resources-created, checking the entity's shape.
+func createdID(t testing.TB, base string, body []byte) string {
+	t.Helper()
+	var st statusEntity
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatalf("create answer %s: %v", body, err)
 	}
-	return l.ID
+	if st.Code != http.StatusCreated || len(st.Created) != 1 || st.Created[0].Rel != "self" {
+		t.Fatalf("create answer %s is not a 201 status entity naming one link", body)
+	}
+	id, ok := strings.CutPrefix(st.Created[0].Href, base+"/rest/applinks/3.0/applicationlink/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		t.Fatalf("resources-created href %q is not a link under %s", st.Created[0].Href, base)
+	}
+	return id
 }
 
 func consumerPath(id string) string {

@@ -2,6 +2,7 @@ package jirasim
 
 import (
 	"cmp"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"maps"
@@ -93,7 +94,7 @@ func (s *Server) LiveTokens() []AccessToken {
 	out := make([]AccessToken, len(live))
 	for i, at := range live {
 		out[i] = AccessToken{
-			Token: at.token, ConsumerKey: at.consumerKey, User: at.user,
+			Token: at.token, ConsumerKey: at.consumerKey, User: s.userNameLocked(at.user),
 			CreatedAt: at.createdAt, ExpiresAt: at.expiresAt,
 		}
 	}
@@ -134,9 +135,11 @@ func (s *Server) DeleteLink(id string) bool {
 
 // SetConsumer sets, replaces or (c == nil) removes a link's incoming
 // consumer out of band, with the PUT/DELETE endpoints' validation and
-// effects: tokens of the previous consumer become invalid when its key or
-// public key changes or it is removed. It fails for an unknown link, an
-// invalid consumer, or a key that another link uses.
+// effects: tokens of the previous consumer become invalid when its consumer
+// key changes or it is removed; when only its public key changes they stay
+// live, usable and revocable only with requests signed by the new key. It
+// fails for an unknown link, an invalid consumer, or a key that another link
+// uses.
 func (s *Server) SetConsumer(linkID string, c *Consumer) error {
 	var cs *consumerState
 	if c != nil {
@@ -171,6 +174,76 @@ func (s *Server) TotalRequests() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.totalCount
+}
+
+// RenameUser renames a Jira user, as an administrator can in Jira's user management. As in Jira,
+// the user keeps its key (its name at New), password and access tokens: those tokens now act as
+// the new name (/rest/api/2/myself answers it, with the old key), HTTP Basic takes the new name
+// only. It fails when no user is called oldName or newName is taken.
+func (s *Server) RenameUser(oldName, newName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.userKeyLocked(oldName)
+	if !ok {
+		return fmt.Errorf("jirasim: no user %q", oldName)
+	}
+	if _, taken := s.userKeyLocked(newName); taken || newName == "" {
+		return fmt.Errorf("jirasim: user name %q is taken or empty", newName)
+	}
+	if newName == key {
+		delete(s.renamed, key)
+	} else {
+		s.renamed[key] = newName
+	}
+	return nil
+}
+
+// userKeyLocked returns the key of the user currently called name. s.mu must be held.
+func (s *Server) userKeyLocked(name string) (string, bool) {
+	for key, current := range s.renamed {
+		if current == name {
+			return key, true
+		}
+	}
+	if _, renamed := s.renamed[name]; renamed {
+		return "", false // the old name of a renamed user
+	}
+	_, ok := s.users[name]
+	return name, ok
+}
+
+// userNameLocked returns the current name of the user with key. s.mu must be held.
+func (s *Server) userNameLocked(key string) string {
+	if name, ok := s.renamed[key]; ok {
+		return name
+	}
+	return key
+}
+
+// CheckCredentials says whether Jira would accept, right now, a request
+// signed by consumer consumerKey with the private half of signer and carrying
+// access token token: nil when it would, else an error naming the
+// oauth_problem it would answer (consumer_key_unknown, signature_invalid,
+// token_rejected or token_expired). Nonces and timestamps are not part of
+// the question. It is cheap enough to be polled every few milliseconds.
+func (s *Server) CheckCredentials(consumerKey string, signer *rsa.PublicKey, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.byKey[consumerKey]
+	switch {
+	case l == nil || l.consumer == nil:
+		return fmt.Errorf("%s: no application link registers consumer %q", problemConsumerKeyUnknown, consumerKey)
+	case signer == nil || !l.consumer.pub.Equal(signer):
+		return fmt.Errorf("%s: consumer %q holds another public key", problemSignatureInvalid, consumerKey)
+	}
+	at := s.accTokens[token]
+	switch {
+	case at == nil || at.consumerKey != consumerKey:
+		return fmt.Errorf("%s: not a live access token of consumer %q", problemTokenRejected, consumerKey)
+	case !s.nowLocked().Before(at.expiresAt):
+		return fmt.Errorf("%s: the access token has expired", problemTokenExpired)
+	}
+	return nil
 }
 
 // AddLink creates a generic application link out of band, as an administrator would in Jira

@@ -1,6 +1,7 @@
 package jirasim
 
 import (
+	"crypto/rsa"
 	"fmt"
 	"net/http"
 	"strings"
@@ -86,18 +87,27 @@ func TestSetConsumerHook(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 
-	// Replacing the key out of band invalidates the token; nil removes.
+	// Replacing the public key out of band keeps the token, usable only with the new key;
+	// nil removes the consumer and invalidates it.
 	if err := f.sim.SetConsumer(id1, &Consumer{Key: testKey, Name: "n", PublicKey: pemPublic(t, &b.PublicKey)}); err != nil {
 		t.Fatal(err)
 	}
+	resp, body = f.signedDo(http.MethodGet, f.base+"/rest/api/2/myself", "", a,
+		f.oauthParams(testKey, map[string]string{"oauth_token": tok}), nil)
+	f.expectProblem(resp, body, http.StatusUnauthorized, "signature_invalid")
 	resp, body = f.signedDo(http.MethodGet, f.base+"/rest/api/2/myself", "", b,
 		f.oauthParams(testKey, map[string]string{"oauth_token": tok}), nil)
-	f.expectProblem(resp, body, http.StatusUnauthorized, "token_rejected")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed with the new key: %d %s", resp.StatusCode, body)
+	}
 	if err := f.sim.SetConsumer(id1, nil); err != nil {
 		t.Fatal(err)
 	}
 	if f.sim.Links()[0].Consumer != nil {
 		t.Fatal("consumer not removed")
+	}
+	if n := len(f.sim.LiveTokens()); n != 0 {
+		t.Fatalf("%d live tokens after the consumer was removed", n)
 	}
 	if err := f.sim.SetConsumer(id2, &Consumer{Key: testKey, Name: "n", PublicKey: b64Public(t, &b.PublicKey)}); err != nil {
 		t.Fatalf("freed key: %v", err)
@@ -205,6 +215,52 @@ func handshakeNoT(f *fixture) error {
 	}
 	_, _, err = cfg.AccessToken(rt, rs, loc.Query().Get("oauth_verifier"))
 	return err
+}
+
+// CheckCredentials gives, for every case, the verdict GET /rest/api/2/myself signed with the
+// same credentials gets.
+func TestCheckCredentials(t *testing.T) {
+	a, b, _, _ := testKeys(t)
+	f := newFixture(t, Options{})
+	f.register(testKey, &a.PublicKey)
+	id := f.sim.Links()[0].ID
+	tok, _ := f.handshake(f.config(testKey, a))
+	check := func(consumerKey string, priv *rsa.PrivateKey, token, wantProblem string) {
+		t.Helper()
+		err := f.sim.CheckCredentials(consumerKey, &priv.PublicKey, token)
+		resp, body := f.signedDo(http.MethodGet, f.base+"/rest/api/2/myself", "", priv,
+			f.oauthParams(consumerKey, map[string]string{"oauth_token": token}), nil)
+		if wantProblem == "" {
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("CheckCredentials = %v, myself %d %s; want both accepted", err, resp.StatusCode, body)
+			}
+			return
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), wantProblem+":") {
+			t.Fatalf("CheckCredentials = %v, want %s", err, wantProblem)
+		}
+		f.expectProblem(resp, body, http.StatusUnauthorized, wantProblem)
+	}
+	check(testKey, a, tok, "")
+	check(testKey, b, tok, "signature_invalid")
+	check("Unregistered", a, tok, "consumer_key_unknown")
+	check(testKey, a, "not-a-token", "token_rejected")
+	if f.sim.CheckCredentials(testKey, nil, tok) == nil {
+		t.Fatal("a nil signer key was accepted")
+	}
+
+	// The consumer's public key replaced: the same token, now only with the new key.
+	if err := f.sim.SetConsumer(id, &Consumer{Key: testKey, Name: "n", PublicKey: pemPublic(t, &b.PublicKey)}); err != nil {
+		t.Fatal(err)
+	}
+	check(testKey, a, tok, "signature_invalid")
+	check(testKey, b, tok, "")
+	f.sim.ExpireToken(tok)
+	check(testKey, b, tok, "token_expired")
+	if !f.sim.DeleteLink(id) {
+		t.Fatal("DeleteLink")
+	}
+	check(testKey, b, tok, "consumer_key_unknown")
 }
 
 func TestAddLinkHook(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// OAuth problems (RFC 5849 problem reporting; the contract's §1 list plus
+// OAuth problems (RFC 5849 problem reporting; the list of docs/guides/http-calls.md plus
 // parameter_rejected, version_rejected and permission_unknown for cases the
 // contract leaves unnamed).
 const (
@@ -61,8 +61,9 @@ type oauthCall struct {
 }
 
 // authenticateOAuth verifies the request's OAuth 1.0a RSA-SHA1 signature
-// (CONTRACT §1). On failure it writes the OAuth error and returns false. On
-// success the nonce has been recorded; token checks are the caller's.
+// (docs/guides/http-calls.md, "OAuth 1.0a signing"). On failure it writes the
+// OAuth error and returns false. On success the nonce has been recorded; token
+// checks are the caller's.
 func (s *Server) authenticateOAuth(w http.ResponseWriter, r *http.Request, kind endpointKind) (*oauthCall, bool) {
 	var header string
 	n := 0
@@ -134,9 +135,10 @@ func (s *Server) authenticateOAuth(w http.ResponseWriter, r *http.Request, kind 
 		s.oauthError(w, r, http.StatusBadRequest, problemParameterRejected, err.Error())
 		return nil, false
 	}
-	// CONTRACT §1 puts the protocol parameters in the Authorization header. One sent in the
-	// query or the form body as well would appear twice in the base string, which some client
-	// libraries collapse (§3 says so of the revoke body), so it is refused wherever it appears.
+	// The protocol parameters travel in the Authorization header only (docs/guides/http-calls.md,
+	// "OAuth 1.0a signing"). One sent in the query or the form body as well would appear twice in
+	// the base string, which some client libraries collapse (the reason the revoke body repeats
+	// none, "Revoke"), so it is refused wherever it appears.
 	for _, ps := range [][]param{query, body} {
 		for _, p := range ps {
 			if strings.HasPrefix(p.name, "oauth_") {

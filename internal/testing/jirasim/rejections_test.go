@@ -312,8 +312,9 @@ func TestQueryAndBodyAreSigned(t *testing.T) {
 	o.expectProblem(resp, body, http.StatusUnauthorized, "signature_invalid")
 
 	// A form body or a query that repeats an OAuth parameter is refused even when it is signed
-	// with both occurrences: CONTRACT §1 puts the protocol parameters in the header only (RFC
-	// 5849 §3.5: one transmission method), and §3 says the revoke body repeats none.
+	// with both occurrences: docs/guides/http-calls.md ("OAuth 1.0a signing") puts the protocol
+	// parameters in the header only (RFC 5849 §3.5: one transmission method), and its "Revoke"
+	// section says the revoke body repeats none.
 	for _, tc := range []struct{ name, query, body string }{
 		{"body", "", "action=revoke&oauth_token=" + o.token},
 		{"query", "?oauth_nonce=x", "action=revoke"},

@@ -1,5 +1,5 @@
 // Package jirasim simulates the Jira Server/Data Center peer of the wire
-// contract (shared/CONTRACT.md §1–4): OAuth 1.0a RSA-SHA1 request
+// calls of docs/guides/http-calls.md: OAuth 1.0a RSA-SHA1 request
 // verification, the three-legged handshake, the "who am I" and revoke calls,
 // and the application-link REST API through which OAuth consumers are
 // registered. It accepts what the contract allows and rejects everything
@@ -80,6 +80,16 @@ type Options struct {
 	// OmitExpiryFields makes the access-token response carry only
 	// oauth_token and oauth_token_secret.
 	OmitExpiryFields bool
+	// LinkObjectOnCreate makes the link create answer 201 with the link
+	// object, as some plugin versions may, instead of the status entity
+	// naming the new link in resources-created.
+	LinkObjectOnCreate bool
+	// EmptyConsumerPut makes the consumer PUT answer 201 with no body
+	// instead of a status entity.
+	EmptyConsumerPut bool
+	// NoContentDeletes makes link and consumer deletes answer 204 with no
+	// body instead of 200 with a status entity.
+	NoContentDeletes bool
 	// Now is the base clock; nil means time.Now. The server adds its own
 	// Advance offset on top.
 	Now func() time.Time
@@ -127,6 +137,7 @@ type Server struct {
 	users     map[string]User
 	lifetime  time.Duration
 	omitExp   bool
+	answers   answerForms
 	baseClock func() time.Time
 	handler   http.Handler
 
@@ -142,6 +153,8 @@ type Server struct {
 	tokenSeq   int64
 	counts     map[string]int64
 	totalCount int64
+	// renamed maps the key of each renamed user (its name at New) to its current name.
+	renamed map[string]string
 }
 
 type link struct {
@@ -190,10 +203,13 @@ func New(opts Options) *Server {
 		panic(fmt.Sprintf("jirasim: invalid ContextPath %q", opts.ContextPath))
 	}
 	s := &Server{
-		ctxPath:   ctx,
-		users:     maps.Clone(opts.Users),
-		lifetime:  opts.TokenLifetime,
-		omitExp:   opts.OmitExpiryFields,
+		ctxPath:  ctx,
+		users:    maps.Clone(opts.Users),
+		lifetime: opts.TokenLifetime,
+		omitExp:  opts.OmitExpiryFields,
+		answers: answerForms{
+			linkObject: opts.LinkObjectOnCreate, emptyConsumerPut: opts.EmptyConsumerPut, noContentDelete: opts.NoContentDeletes,
+		},
 		baseClock: opts.Now,
 		links:     map[string]*link{},
 		byKey:     map[string]*link{},
@@ -201,6 +217,7 @@ func New(opts Options) *Server {
 		accTokens: map[string]*accTok{},
 		nonces:    map[nonceKey]int64{},
 		counts:    map[string]int64{},
+		renamed:   map[string]string{},
 	}
 	if s.users == nil {
 		s.users = map[string]User{}
