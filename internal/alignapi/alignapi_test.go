@@ -891,3 +891,73 @@ func TestConnectorsYieldsAFailureOnce(t *testing.T) {
 		t.Errorf("yielded %d pairs, want one failure", n)
 	}
 }
+
+// A read or an update of connector 3 answered with connector 7 (a misrouting proxy or cache) is
+// refused, naming both ids, and not retried: the caller must never adopt connector 7.
+func TestAnswerAboutAnotherConnectorRefused(t *testing.T) {
+	f := newFake(t)
+	f.add(Connector{ID: 3, Name: "mine", JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic})
+	f.add(Connector{ID: 7, Name: "theirs", JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic})
+	f.hook = func(w http.ResponseWriter, r *http.Request, _ []byte, _ int) bool {
+		if r.URL.Path != "/rest/align/api/2/Connectors/3" {
+			return false
+		}
+		f.mu.Lock()
+		other := *f.conns[7]
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(other)
+		return true
+	}
+	c := f.start(t)
+	ctx := context.Background()
+	for name, call := range map[string]func() (*Connector, error){
+		"get": func() (*Connector, error) { return c.GetConnector(ctx, 3) },
+		"update": func() (*Connector, error) {
+			return c.UpdateConnector(ctx, 3, ConnectorInput{Name: "mine", JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic, Username: "u"})
+		},
+	} {
+		before := len(f.requests())
+		got, err := call()
+		var me *IDMismatchError
+		if got != nil || !errors.As(err, &me) || me.Asked != 3 || me.Got != 7 {
+			t.Fatalf("%s: got %+v, %v; want an IDMismatchError 3/7", name, got, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "connector 7, not connector 3") {
+			t.Errorf("%s: message %q does not name both ids", name, msg)
+		}
+		if n := len(f.requests()) - before; n != 1 {
+			t.Errorf("%s: %d requests, want 1 (not retried)", name, n)
+		}
+	}
+}
+
+// A create answered with another connector (here one that already existed) is refused: the
+// caller must never record that connector as the one it created.
+func TestCreateAnsweredWithAnotherConnectorRefused(t *testing.T) {
+	f := newFake(t)
+	f.add(Connector{ID: 7, Name: "theirs", JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic})
+	f.hook = func(w http.ResponseWriter, r *http.Request, _ []byte, _ int) bool {
+		if r.Method != http.MethodPost {
+			return false
+		}
+		f.mu.Lock()
+		other := *f.conns[7]
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(other)
+		return true
+	}
+	c := f.start(t)
+	got, err := c.CreateConnector(context.Background(), ConnectorInput{Name: "mine", JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic, Username: "u", Password: "p"})
+	if got != nil || err == nil || !strings.Contains(err.Error(), `answered the create with connector 7 named "theirs", not a connector named "mine"`) {
+		t.Fatalf("got %+v, %v; want the answer refused", got, err)
+	}
+	if n := f.count(http.MethodPost); n != 1 {
+		t.Errorf("%d POSTs, want 1", n)
+	}
+	if n := f.count(http.MethodPut) + f.count(http.MethodDelete); n != 0 {
+		t.Errorf("%d writes after the refused answer", n)
+	}
+}

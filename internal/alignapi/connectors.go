@@ -106,10 +106,39 @@ func (c *Client) GetConnector(ctx context.Context, id int) (*Connector, error) {
 		return nil, err
 	}
 	var out *Connector
-	if err := c.do(ctx, request{ep: getConnectorEndpoint(id), decode: decodeInto(&out)}, c.secrets(ctx, nil)); err != nil {
+	ep := getConnectorEndpoint(id)
+	if err := c.do(ctx, request{ep: ep, decode: decodeInto(&out)}, c.secrets(ctx, nil)); err != nil {
+		return nil, err
+	}
+	if err := sameID(ep, out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// IDMismatchError is an answer about another connector than the one the call named (a
+// misrouting proxy or cache can cause it). The answer is refused: acting on it would adopt, and
+// later change or delete, a connector no state asked for.
+type IDMismatchError struct {
+	Call       string
+	Asked, Got int
+}
+
+func (e *IDMismatchError) Error() string {
+	return fmt.Sprintf("%s: Jira Align answered with connector %d, not connector %d: the answer is refused, so that nothing is done to a connector "+
+		"this configuration did not ask for (a proxy or cache in front of Jira Align may route requests to the wrong object)", e.Call, e.Got, e.Asked)
+}
+
+// sameID checks that a connector read or written through ep is the one ep names.
+func sameID(ep endpoint, got *Connector) error {
+	if got == nil || got.ID != ep.id {
+		g := 0
+		if got != nil {
+			g = got.ID
+		}
+		return &IDMismatchError{Call: ep.call, Asked: ep.id, Got: g}
+	}
+	return nil
 }
 
 // UpdateConnector replaces the connector's fields with in (secrets left empty keep their stored
@@ -123,8 +152,12 @@ func (c *Client) UpdateConnector(ctx context.Context, id int, in ConnectorInput)
 		return nil, err
 	}
 	var out *Connector
-	if err := c.do(ctx, request{ep: updateConnectorEndpoint(id), body: body, decode: decodeInto(&out)}, c.secrets(ctx, &in)); err != nil {
+	ep := updateConnectorEndpoint(id)
+	if err := c.do(ctx, request{ep: ep, body: body, decode: decodeInto(&out)}, c.secrets(ctx, &in)); err != nil {
 		c.explainConflict(ctx, err, in.Name, id)
+		return nil, err
+	}
+	if err := sameID(ep, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -161,6 +194,13 @@ func (c *Client) CreateConnector(ctx context.Context, in ConnectorInput) (*Conne
 	lookup := &nameLookup{c: c, name: in.Name}
 	var created *Connector
 	err = c.do(ctx, request{ep: createConnectorEndpoint(), body: body, decode: decodeInto(&created), landed: lookup.landed}, s)
+	if err == nil && !strings.EqualFold(strings.TrimSpace(created.Name), strings.TrimSpace(in.Name)) {
+		// Another connector than the one asked for (a misrouting proxy): never let the state
+		// name it.
+		return nil, fmt.Errorf("%s: Jira Align answered the create with connector %d named %q, not a connector named %q: the answer is refused, "+
+			"so that nothing is done to a connector this configuration did not create; if Jira Align did create %q, the next apply reports it with the command that imports it",
+			callCreate, created.ID, s.Clean(created.Name, maxMessageRunes), in.Name, in.Name)
+	}
 	if err == nil {
 		return created, nil
 	}

@@ -13,6 +13,7 @@ TERRAFORM_NEW_VERSION=1.16.4
 TOFU_VERSION=1.12.6
 GOLANGCI_VERSION=v2.15.0
 TFPLUGINDOCS_VERSION=v0.25.0
+GORELEASER_VERSION=v2.15.1
 
 want() { # want <tool> -> 0 when the tool must be built
   case "$1" in
@@ -21,6 +22,7 @@ want() { # want <tool> -> 0 when the tool must be built
     tofu) [ -x "$BIN/tofu" ] && TF_CLI_CONFIG_FILE=/dev/null "$BIN/tofu" version 2>/dev/null | head -1 | grep -qx "OpenTofu v$TOFU_VERSION" && return 1 ;;
     golangci-lint) [ -x "$BIN/golangci-lint" ] && "$BIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_VERSION#v}" && return 1 ;;
     tfplugindocs) [ -x "$BIN/tfplugindocs" ] && [ -f "$BIN/.tfplugindocs-$TFPLUGINDOCS_VERSION" ] && return 1 ;;
+    goreleaser) [ -x "$BIN/goreleaser" ] && "$BIN/goreleaser" --version 2>/dev/null | grep -Eq "GitVersion:[[:space:]]*v?${GORELEASER_VERSION#v}$" && return 1 ;;
   esac
   return 0
 }
@@ -61,6 +63,9 @@ for t in "${tools[@]}"; do
     tfplugindocs)
       go install "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$TFPLUGINDOCS_VERSION"
       touch "$BIN/.tfplugindocs-$TFPLUGINDOCS_VERSION" ;;
+    goreleaser)
+      # Release archives (make release-snapshot); not in the default set, which make test needs.
+      go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION" ;;
     *) echo "install-tools: unknown tool $t" >&2; exit 2 ;;
   esac
 done

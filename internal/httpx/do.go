@@ -152,8 +152,12 @@ func (e *unknownError) Unwrap() error { return e.err }
 // another attempt), *unknownError, or a final error.
 func (c *Client) attempt(ctx context.Context, hc *http.Client, r Request, call string) (*Response, error) {
 	res, err := c.once(ctx, hc, r)
+	var final *permanentError
 	switch {
 	case err == nil:
+	case errors.As(err, &final):
+		// An answer refused whatever the attempt (larger than any answer of these APIs).
+		return nil, Permanent(fmt.Errorf("%s: %w", call, final.err))
 	case IsTLSError(err):
 		// A certificate or protocol problem does not go away by retrying, and nothing was sent.
 		return nil, Permanent(&TLSError{Call: call, Err: err})

@@ -40,7 +40,11 @@ const (
 	DefaultMaxRetries     = 5
 	DefaultMinBackoff     = 250 * time.Millisecond
 	DefaultMaxBackoff     = 20 * time.Second
-	maxResponseBytes      = 16 << 20
+	// maxResponseBytes bounds an answer's body: the largest the APIs send (a page of 100
+	// connectors, the list of a Jira's application links) is well below 1 MiB.
+	maxResponseBytes = 4 << 20
+	// maxHeaderBytes bounds an answer's headers.
+	maxHeaderBytes = 1 << 20
 )
 
 // Settings configures a Client.
@@ -53,7 +57,8 @@ type Settings struct {
 	MaxRetries int
 	// CACertPEM holds extra PEM trust roots, added to the system pool.
 	CACertPEM string
-	// UserAgent is sent on every request.
+	// UserAgent is sent on every request, by every *http.Client this package builds (see
+	// UserAgent the function for the provider's value).
 	UserAgent string
 	// MinBackoff and MaxBackoff bound the exponential backoff between attempts.
 	MinBackoff, MaxBackoff time.Duration
@@ -94,15 +99,16 @@ func New(s Settings) (*Client, error) {
 	}
 	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tlsConfig,
-		TLSHandshakeTimeout:   15 * time.Second,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            dialer.DialContext,
+		TLSClientConfig:        tlsConfig,
+		TLSHandshakeTimeout:    15 * time.Second,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        90 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		ForceAttemptHTTP2:      true,
+		MaxResponseHeaderBytes: maxHeaderBytes,
 	}
 	c := &Client{settings: s, transport: tr}
 	c.http = c.HTTPClient(tr)
@@ -133,14 +139,49 @@ func (c *Client) Settings() Settings { return c.settings }
 // Transport returns the shared keep-alive transport, for wrapping (for example by an OAuth signer).
 func (c *Client) Transport() http.RoundTripper { return c.transport }
 
-// HTTPClient returns an *http.Client over rt with this client's timeout, which never follows
-// redirects (the OAuth approval step reads its verifier from a 302).
+// HTTPClient returns an *http.Client over rt with this client's timeout and User-Agent, which
+// never follows redirects (the OAuth approval step reads its verifier from a 302). It is the
+// only way requests leave the provider: Do uses it, and so do the OAuth token calls that
+// dghubble/oauth1 makes.
 func (c *Client) HTTPClient(rt http.RoundTripper) *http.Client {
+	if c.settings.UserAgent != "" {
+		rt = &userAgentTransport{base: rt, userAgent: c.settings.UserAgent}
+	}
 	return &http.Client{
 		Transport:     rt,
 		Timeout:       c.settings.RequestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// Product is the product token that starts the provider's User-Agent.
+const Product = "terraform-provider-jira"
+
+// UserAgent is the User-Agent every request of the provider carries:
+// "terraform-provider-jira/<providerVersion> (Terraform/<cliVersion>)", where cliVersion is the
+// version the CLI reported when it configured the provider: Terraform's own version, or for
+// OpenTofu the Terraform version whose provider features it supports (OpenTofu 1.12 reports
+// 1.13.0). Without a CLI version (a client that does not send one) the comment is left out.
+func UserAgent(providerVersion, cliVersion string) string {
+	ua := Product + "/" + providerVersion
+	if cliVersion != "" {
+		ua += " (Terraform/" + cliVersion + ")"
+	}
+	return ua
+}
+
+// userAgentTransport sets User-Agent on every request it sends, replacing any the caller or a
+// library set.
+type userAgentTransport struct {
+	base      http.RoundTripper
+	userAgent string
+}
+
+func (t *userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// A RoundTripper must not modify the caller's request.
+	r := req.Clone(req.Context())
+	r.Header.Set("User-Agent", t.userAgent)
+	return t.base.RoundTrip(r)
 }
 
 // CloseIdleConnections releases pooled connections.
@@ -161,9 +202,6 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 	for k, v := range r.Header {
 		req.Header[k] = append([]string(nil), v...)
 	}
-	if c.settings.UserAgent != "" {
-		req.Header.Set("User-Agent", c.settings.UserAgent)
-	}
 	res, err := hc.Do(req)
 	if err != nil {
 		return nil, trace.annotate(err)
@@ -174,7 +212,7 @@ func (c *Client) once(ctx context.Context, hc *http.Client, r Request) (*Respons
 		return nil, fmt.Errorf("reading the response body: %w", err)
 	}
 	if len(data) > maxResponseBytes {
-		return nil, Permanent(fmt.Errorf("the response body is larger than %d bytes", maxResponseBytes))
+		return nil, Permanent(fmt.Errorf("the answer's body is larger than %d MiB, more than any answer of this API: it is refused", maxResponseBytes>>20))
 	}
 	return &Response{StatusCode: res.StatusCode, Header: res.Header, Body: data}, nil
 }
@@ -249,23 +287,94 @@ func (e *TLSError) Error() string {
 	return fmt.Sprintf("%s: TLS handshake failed: %v (%s)", e.Call, e.Err, TLSHint(e.Err))
 }
 
-// TLSHint says what to do about a failed TLS handshake.
+// TLSHint says what went wrong in a failed TLS handshake and what to do about it, one message
+// per kind of failure: an unknown authority, a certificate outside its validity period, a
+// certificate for other names, a protocol version below TLS 1.2, a server that does not speak
+// TLS.
 func TLSHint(err error) string {
 	var (
-		cv *tls.CertificateVerificationError
 		ua x509.UnknownAuthorityError
 		he x509.HostnameError
 		ci x509.CertificateInvalidError
+		rh tls.RecordHeaderError
 	)
 	switch {
-	case errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &ci):
-		return "if the server uses a private CA, give its certificate in the provider's ca_cert_pem"
+	case errors.As(err, &ua):
+		issuer := ""
+		if ua.Cert != nil {
+			issuer = fmt.Sprintf(" (issuer %q)", certName(ua.Cert.Issuer.String()))
+		}
+		return "the server's certificate is signed by an authority this machine does not trust" + issuer +
+			": if the server uses a private CA, give that CA's certificate in the provider's ca_cert_pem"
+	case errors.As(err, &ci) && ci.Reason == x509.Expired && ci.Cert == nil:
+		return "the server's certificate has expired or is not valid yet: if this machine's clock is right, the server's certificate must be renewed, otherwise correct the clock"
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		now := time.Now().UTC()
+		from, until := ci.Cert.NotBefore.UTC().Format(time.RFC3339), ci.Cert.NotAfter.UTC().Format(time.RFC3339)
+		if now.Before(ci.Cert.NotBefore) {
+			return fmt.Sprintf("the server's certificate is not valid yet: it is valid from %s to %s, and this machine's clock says %s; "+
+				"if the clock is right, the server must use a certificate that is valid now, otherwise correct this machine's clock", from, until, now.Format(time.RFC3339))
+		}
+		return fmt.Sprintf("the server's certificate has expired: it was valid from %s to %s, and this machine's clock says %s; "+
+			"if the clock is right, the server's certificate must be renewed, otherwise correct this machine's clock", from, until, now.Format(time.RFC3339))
+	case errors.As(err, &ci):
+		return "the server's certificate (or one in its chain) may not be used for a TLS server: the server must use a server certificate"
 	case errors.As(err, &he):
-		return "the certificate does not name this host: check the URL's host name, or the server's certificate"
+		return fmt.Sprintf("the server's certificate is for %s, not for %q, the host in the URL: check the URL's host name, "+
+			"or have the server use a certificate that names that host", certNames(he.Certificate), certName(he.Host))
 	case strings.Contains(err.Error(), "protocol version"):
-		return "the server does not offer TLS 1.2 or later, which the provider requires: TLS 1.0 and 1.1 are refused"
+		return "the server does not offer TLS 1.2 or later, which the provider requires (TLS 1.0 and 1.1 are refused): the server must enable TLS 1.2 or 1.3"
+	case errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "the server does not speak TLS at this address: check the URL's scheme (https) and port"
+	}
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return "the server's certificate could not be verified: if the server uses a private CA, give that CA's certificate in the provider's ca_cert_pem"
 	}
 	return "check that the URL points at an HTTPS server; if it uses a private CA, give its certificate in the provider's ca_cert_pem"
+}
+
+// certNames lists the names a certificate holds (DNS names and IP addresses, else its common
+// name), for a message.
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return "other names"
+	}
+	var names []string
+	for _, n := range c.DNSNames {
+		names = append(names, certName(n))
+	}
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = append(names, certName(c.Subject.CommonName)+" (common name only, which is not used for host names)")
+	}
+	if len(names) == 0 {
+		return "no host name at all"
+	}
+	const most = 8
+	if len(names) > most {
+		names = append(names[:most], fmt.Sprintf("and %d more", len(names)-most))
+	}
+	return strings.Join(names, ", ")
+}
+
+// certName makes a name taken from a peer's certificate safe to show: printable ASCII, at most
+// 100 characters.
+func certName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= 100 {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r > 0x7e {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func (e *TLSError) Unwrap() error { return e.Err }

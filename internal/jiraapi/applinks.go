@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
 )
 
 // DefaultLinkType is the application type used when ApplicationLink.TypeID is empty.
@@ -179,8 +181,12 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 			return c.afterLostCreate(ctx, admin, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: joinMsg(
 				fmt.Sprintf("an application link with rpc_url %q already exists in Jira", l.RPCURL), jiraMessage(res.Header, res.Body))}, l, &out)
 		case res.StatusCode == http.StatusConflict:
-			return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
-				"an application link with rpc_url %q already exists in Jira: import it (terraform import jira_application_link.<name> <id>) or remove it", l.RPCURL)})
+			msg := fmt.Sprintf("an application link with rpc_url %q already exists in Jira: import it (terraform import jira_application_link.<name> <id>) or remove it", l.RPCURL)
+			if found := c.linkHolding(ctx, admin, l.RPCURL); found != nil {
+				msg = fmt.Sprintf("application link %s (%q) already has rpc_url %q in Jira: import it (terraform import jira_application_link.<name> %s) or remove it",
+					found.ID, redact.Printable(found.Name, maxAdviceRunes), l.RPCURL, found.ID)
+			}
+			return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: msg})
 		case res.StatusCode == http.StatusInternalServerError, res.StatusCode == http.StatusBadGateway, res.StatusCode == http.StatusGatewayTimeout:
 			// Jira (or a proxy) may or may not have created the link.
 			ambiguous = true
@@ -216,6 +222,25 @@ func (c *Client) afterLostCreate(ctx context.Context, admin BasicAuth, cause err
 	*out = found
 	return nil
 }
+
+// linkHolding looks up, best effort and bounded by request_timeout, the link that holds rpcURL
+// (for the import command of a 409); nil when the lookup fails or finds none.
+func (c *Client) linkHolding(ctx context.Context, admin BasicAuth, rpcURL string) *ApplicationLink {
+	if ctx.Err() != nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, c.hc.Settings().RequestTimeout)
+	defer cancel()
+	found, err := c.FindApplicationLinkByRPCURL(lctx, admin, rpcURL)
+	if err != nil || found == nil || !safeLinkID.MatchString(found.ID) {
+		return nil // an id that could not be pasted into a command as it is is not offered
+	}
+	return found
+}
+
+// safeLinkID is an application link id that can be shown in an import command: Jira's ids are
+// UUIDs (or numbers in old versions).
+var safeLinkID = regexp.MustCompile(`^[0-9A-Za-z-]{1,64}$`)
 
 // findLostLink looks up the link to l.RPCURL after a create whose outcome is unknown. ours is
 // true when it can only be the one the lost attempt made: the same name, display URL and type
@@ -335,8 +360,15 @@ func (c *Client) GetApplicationLink(ctx context.Context, admin BasicAuth, id str
 	}
 	switch res.StatusCode {
 	case http.StatusOK:
-		if out.ID == "" {
+		switch {
+		case out.ID == "":
 			out.ID = id
+		case !strings.EqualFold(out.ID, id):
+			// A misrouting proxy or cache: refuse it, or the state would describe (and later
+			// change or delete) a link it never asked for.
+			return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+				"Jira answered with application link %q, not %q: the answer is refused, so that nothing is done to a link this configuration did not ask for "+
+					"(a proxy or cache in front of Jira may route requests to the wrong object)", redact.Printable(truncate(out.ID, 64), maxAdviceRunes), id)}
 		}
 		return &out, nil
 	case http.StatusNotFound:

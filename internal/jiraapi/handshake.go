@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dghubble/oauth1"
@@ -27,6 +28,11 @@ const (
 	// orphanRevokeTimeout bounds the revocation of a token issued to a handshake that then
 	// failed, when the caller's context is already done.
 	orphanRevokeTimeout = 30 * time.Second
+	// exchangeGrace is how long an access-token exchange already on its way may still wait for
+	// Jira's answer after the caller's context ended (an interrupt, a CLI that died): a token
+	// Jira issues in that time is received, and revoked, instead of being left live and
+	// unknown. Jira answers the exchange at once, so a short grace covers an answer in flight.
+	exchangeGrace = 2 * time.Second
 	// maxLifetime caps a lifetime read from Jira so that time arithmetic cannot overflow.
 	maxLifetime = 100 * 365 * 24 * time.Hour
 
@@ -289,7 +295,7 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 		return "", err
 	}
 	debug(ctx, "approval answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode, "attempts": res.Attempts})
-	if ctx.Err() != nil && (res.StatusCode < 300 || res.StatusCode >= 400) {
+	if ctx.Err() != nil && res.StatusCode != http.StatusFound {
 		// An answer racing the cancellation: the handshake is abandoned either way.
 		return "", ctxError(ctx, call)
 	}
@@ -297,8 +303,14 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 		return "", nj
 	}
 	switch {
-	case res.StatusCode >= 300 && res.StatusCode < 400:
+	case res.StatusCode == http.StatusFound:
+		// Only a 302 Found carries the verifier: another redirect is not Jira approving.
 		return verifierFromRedirect(consumer, approver, reqToken, res, s)
+	case res.StatusCode >= 300 && res.StatusCode < 400:
+		return "", &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+			"Jira answered the approval with HTTP %d %s%s instead of the 302 Found that carries the verifier, so the approval is not taken as given: "+
+				"check that jira_url is Jira's own address (a proxy or load balancer in front of it may redirect)",
+			res.StatusCode, http.StatusText(res.StatusCode), locationOrigin(res.Header.Get("Location")))}
 	case res.StatusCode == http.StatusUnauthorized:
 		oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, s)
 		switch oe.Problem {
@@ -335,6 +347,23 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 	return "", unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
 }
 
+// locationOrigin describes where a redirect points, by its origin only (the rest of a Location
+// may carry the request token): " to https://host", " to a page of the same server", or ""
+// when there is no Location.
+func locationOrigin(loc string) string {
+	if strings.TrimSpace(loc) == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(loc))
+	switch {
+	case err != nil:
+		return " (with a Location that is not a URL)"
+	case u.Host == "":
+		return " to a page of the same server"
+	}
+	return " to " + redact.Printable(truncate(strings.ToLower(u.Scheme)+"://"+u.Host, 200), maxAdviceRunes)
+}
+
 // verifierFromRedirect reads oauth_verifier (or oauth_problem) from the approval redirect's
 // Location. No part of the Location (it carries the request token and verifier) reaches an error.
 func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken string, res *httpx.Response, s *redact.Set) (string, error) {
@@ -368,10 +397,18 @@ func verifierFromRedirect(consumer OAuthConsumer, approver BasicAuth, reqToken s
 }
 
 // accessToken exchanges the approved request token for an access token (step 3). It sends the
-// verifier exactly once: every transient failure asks for a restart.
+// verifier exactly once: every transient failure asks for a restart. Once sent, the exchange
+// waits up to exchangeGrace for its answer after ctx ends, so that a token Jira issued can be
+// revoked.
 func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqToken, reqSecret, verifier string) (*AccessToken, error) {
 	const call = callAccessToken
-	cfg, rec := c.recordedConfig(ctx, consumer)
+	if ctx.Err() != nil {
+		// Given up before the verifier was sent: nothing was issued.
+		return nil, ctxError(ctx, call)
+	}
+	xctx, release := graceContext(ctx, exchangeGrace)
+	defer release()
+	cfg, rec := c.recordedConfig(xctx, consumer)
 	sent := time.Now()
 	at, as, err := cfg.AccessToken(reqToken, reqSecret, verifier)
 	res := rec.response()
@@ -448,6 +485,29 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 		tok.AuthorizationExpiresAt = sent.Add(d).UTC()
 	}
 	return tok, nil
+}
+
+// graceContext returns a context that ends grace after ctx does (or when release is called), for
+// a call whose answer matters even when the caller has given up. The request's own timeout
+// (request_timeout) still bounds it.
+func graceContext(ctx context.Context, grace time.Duration) (_ context.Context, release func()) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var timer *time.Timer
+	var mu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, cancel)
+	})
+	return gctx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // lifetime parses an optional lifetime in seconds; ok is false when the field is absent.

@@ -173,6 +173,52 @@ func (c endedOnceContext) Err() error {
 	return c.Context.Err()
 }
 
+// A context that ends while the access-token exchange is on its way (an interrupt, a CLI that
+// died): Jira's answer, arriving within exchangeGrace, is still read, and the token it carries
+// is revoked instead of being left live. An answer later than the grace is not waited for.
+func TestHandshakeCancelledDuringExchange(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		answer  time.Duration
+		revoked bool
+		want    string
+	}{
+		{name: "answer within the grace", answer: 300 * time.Millisecond, revoked: true, want: "was revoked"},
+		{name: "answer after the grace", answer: exchangeGrace + time.Second, want: "Jira may have issued an access token"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeJira(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f.on(pathAccessToken, func(w http.ResponseWriter, r *http.Request, n int) bool {
+				cancel() // the caller gives up once the exchange reached Jira
+				select {
+				case <-time.After(c.answer):
+				case <-r.Context().Done():
+				}
+				f.accessToken(w, r, n) // Jira issues the token whether or not the client is still there
+				return true
+			})
+			start := time.Now()
+			_, err := f.client.Handshake(ctx, testConsumer(t), testApprover, f.callbackURL())
+			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want context.Canceled saying %q", err, c.want)
+			}
+			assertNoSecret(t, err.Error())
+			if d := time.Since(start); d > exchangeGrace+time.Second {
+				t.Errorf("Handshake took %s, beyond the grace of %s", d, exchangeGrace)
+			}
+			got := f.revokedTokens()
+			if c.revoked && (len(got) != 1 || got[0] != "at-"+secretMark+"-1") {
+				t.Errorf("revoked = %v, want the token issued during the grace", got)
+			}
+			if !c.revoked && len(got) != 0 {
+				t.Errorf("revoked = %v, want none (the answer never arrived)", got)
+			}
+		})
+	}
+}
+
 func TestHandshakeContextCancelledDuringApproval(t *testing.T) {
 	f := newFakeJira(t)
 	f.on(pathAuthorize, func(w http.ResponseWriter, r *http.Request, n int) bool {
@@ -420,6 +466,41 @@ func TestHandshakeApprovalErrors(t *testing.T) {
 				return true
 			},
 			want: []string{`the approving Jira user "svc-align" denied access to consumer "JiraAlignTest"`},
+		},
+		{
+			// A 307 carrying a perfectly good verifier is still not the approval: only a 302
+			// is. The error names the status and where it pointed, never the token.
+			name:     "307 with a verifier",
+			approver: testApprover,
+			handler: func(w http.ResponseWriter, r *http.Request, n int) bool {
+				vals, _ := url.ParseQuery(readBody(r))
+				w.Header().Set("Location", "https://Align.Example:8443/cb?x=1&oauth_token="+vals.Get("oauth_token")+"&oauth_verifier=ver-"+secretMark)
+				w.WriteHeader(http.StatusTemporaryRedirect)
+				return true
+			},
+			want:   []string{"HTTP 307 Temporary Redirect to https://Align.Example:8443 instead of the 302 Found that carries the verifier", "jira_url"},
+			status: http.StatusTemporaryRedirect,
+		},
+		{
+			name:     "308 on the same server",
+			approver: testApprover,
+			handler: func(w http.ResponseWriter, r *http.Request, n int) bool {
+				w.Header().Set("Location", "/jira/plugins/servlet/oauth/authorize?oauth_token=rt-"+secretMark)
+				w.WriteHeader(http.StatusPermanentRedirect)
+				return true
+			},
+			want:   []string{"HTTP 308 Permanent Redirect to a page of the same server instead of the 302 Found"},
+			status: http.StatusPermanentRedirect,
+		},
+		{
+			name:     "303 without Location",
+			approver: testApprover,
+			handler: func(w http.ResponseWriter, r *http.Request, n int) bool {
+				w.WriteHeader(http.StatusSeeOther)
+				return true
+			},
+			want:   []string{"HTTP 303 See Other instead of the 302 Found"},
+			status: http.StatusSeeOther,
 		},
 		{
 			name:     "login page",

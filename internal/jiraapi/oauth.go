@@ -131,10 +131,14 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, r.fail(err)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordedBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRecordedBody+1))
 	_ = resp.Body.Close()
 	if err != nil {
 		return nil, r.fail(fmt.Errorf("reading the response body: %w", err))
+	}
+	if len(body) > maxRecordedBody {
+		// Never hand a body cut short to the library: what remains could parse as a token.
+		return nil, fmt.Errorf("the answer's body is larger than %d MiB, more than any OAuth answer: it is refused", maxRecordedBody>>20)
 	}
 	r.mu.Lock()
 	r.last = &recordedResponse{StatusCode: resp.StatusCode, Header: resp.Header.Clone(), Body: body}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -289,7 +290,7 @@ func TestSimApplinksErrors(t *testing.T) {
 	l := e.register(t, testConsumerKey)
 
 	_, err := e.client.CreateApplicationLink(ctx, testAdmin, ApplicationLink{Name: "Again", RPCURL: "https://align.example.com/", DisplayURL: "https://align.example.com"})
-	if !strings.Contains(errString(err), `an application link with rpc_url "https://align.example.com/" already exists in Jira: import it`) {
+	if want := fmt.Sprintf(`application link %s ("Jira Align") already has rpc_url "https://align.example.com/" in Jira: import it (terraform import jira_application_link.<name> %s)`, l.ID, l.ID); !strings.Contains(errString(err), want) {
 		t.Errorf("duplicate link: %v", err)
 	}
 

@@ -31,6 +31,7 @@ import (
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/lifeline"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
 
@@ -296,6 +297,10 @@ func (r *accessTokenResource) issue(ctx context.Context, config tfsdk.Config, m 
 		return ctx, nil, consumer, false
 	}
 	r.c.signingKeys.remember(api.BaseURL(), consumer)
+	// If the CLI dies before it saves this token (OpenTofu saves state only at the end of an
+	// apply), the exiting provider revokes it: it cannot know whether the token was saved, and
+	// an unsaved one is a live credential nobody knows of. A saved one is renewed by the next plan.
+	lifeline.OnCut(func(ctx context.Context) { _ = api.Revoke(ctx, consumer, tok.Token, tok.Secret) })
 	now := r.c.now().UTC()
 	m.ID = types.StringValue(tokenID(tok.Token))
 	m.Token = types.StringValue(tok.Token)

@@ -188,7 +188,7 @@ func (h *handMade) unchanged(t *testing.T, env *acctest.Env) {
 
 // adoptWorkspace is a working directory with the guide's main.tf and a provider block for the
 // simulators.
-func adoptWorkspace(t *testing.T, cli *acctest.CLI, env *acctest.Env, guide map[string]*guidePart) *acctest.Workspace {
+func adoptWorkspace(t *testing.T, cli *acctest.CLIBinary, env *acctest.Env, guide map[string]*guidePart) *acctest.Workspace {
 	t.Helper()
 	w := acctest.NewWorkspace(t, cli, env.ProviderFactories())
 	w.Write("main.tf", guide[""].file(t, "main.tf"))
@@ -251,7 +251,7 @@ func mustPlanEmpty(t *testing.T, w *acctest.Workspace) string {
 
 // requireQuery skips unless the CLI has terraform query (Terraform 1.14+). OpenTofu is asked:
 // once it has a query command, the skip turns into a failure, so that the tests run there too.
-func requireQuery(t *testing.T, cli *acctest.CLI) {
+func requireQuery(t *testing.T, cli *acctest.CLIBinary) {
 	t.Helper()
 	if cli.Tofu {
 		w := acctest.NewWorkspace(t, cli, acctest.ProviderFactories())
@@ -266,7 +266,7 @@ func requireQuery(t *testing.T, cli *acctest.CLI) {
 	}
 }
 
-func requireIdentity(t *testing.T, cli *acctest.CLI) {
+func requireIdentity(t *testing.T, cli *acctest.CLIBinary) {
 	t.Helper()
 	if !cli.TerraformAtLeast("1.12.0") && !cli.TofuAtLeast("1.12.0") {
 		t.Skipf("resource identity and import blocks by identity need Terraform 1.12 or OpenTofu 1.12 or later; %s has neither", cli.Name())
@@ -584,7 +584,7 @@ import {
 	}
 }
 
-func identityCLI(cli *acctest.CLI) bool {
+func identityCLI(cli *acctest.CLIBinary) bool {
 	return cli.TerraformAtLeast("1.12.0") || cli.TofuAtLeast("1.12.0")
 }
 

@@ -179,6 +179,14 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 		resp.Diagnostics.AddError("Cannot create the Jira application link", errorDetail(ctx, err))
 		return
 	}
+	if link.RPCURL != "" && jiraapi.SameLinkURL(link.RPCURL) != jiraapi.SameLinkURL(plan.RPCURL.ValueString()) {
+		// Jira answered with another link (a misrouting proxy): registering the consumer on it
+		// would change a link this configuration did not create.
+		resp.Diagnostics.AddError("Cannot create the Jira application link", fmt.Sprintf(
+			"Jira answered the create with application link %q, whose rpc_url is not %q: the answer is refused and nothing is done to that link. "+
+				"If Jira did create the link, the next apply reports it with the command that imports it.", link.ID, plan.RPCURL.ValueString()))
+		return
+	}
 	if err := api.PutConsumer(ctx, admin, link.ID, plan.Consumer.api()); err != nil {
 		// No half-made link: take the link back out before reporting the consumer's failure.
 		if derr := api.DeleteApplicationLink(ctx, admin, link.ID); derr != nil {

@@ -141,6 +141,7 @@ func TestAccApplicationLink_errors(t *testing.T) {
 	acctest.PreCheck(t)
 	env := acctest.New(t)
 	registerConsumer(t, env, "TakenKey", 2)
+	oob := env.Jira.Links()[0].ID
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: env.ProviderFactories(),
 		Steps: []resource.TestStep{
@@ -161,7 +162,8 @@ func TestAccApplicationLink_errors(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)jira_username/jira_password`),
 			},
 			{
-				// A link for the same URL already exists in Jira: 409 says to import it.
+				// A link for the same URL already exists in Jira: 409 names it and the command
+				// that imports it.
 				Config: env.ProviderBlock() + `
 resource "jira_application_link" "test" {
   name    = "again"
@@ -175,7 +177,7 @@ resource "jira_align_key_pair" "k" {
   rsa_bits = 2048
 }
 `,
-				ExpectError: regexp.MustCompile(`(?s)already exists.*import`),
+				ExpectError: regexp.MustCompile(`(?s)application\s+link\s+` + oob + `\s+\("OOB"\)\s+already\s+has\s+rpc_url.*terraform\s+import\s+jira_application_link\.<name>\s+` + oob + `\)`),
 			},
 		},
 	})

@@ -493,9 +493,9 @@ func applyConnector(m *connectorModel, c *alignapi.Connector) {
 }
 
 // refreshConnector maps every non-secret field of the server's connector into state, keeping
-// the state's secrets and, where the server's value means the same, the state's spelling.
+// the state's secrets and, where the server's value means the same, the state's spelling. The
+// id stays the state's: the client refuses an answer about another connector.
 func refreshConnector(m *connectorModel, c *alignapi.Connector) {
-	m.ID = types.StringValue(strconv.Itoa(c.ID))
 	m.Name = types.StringValue(c.Name)
 	if m.JiraURL.IsNull() || strings.TrimRight(m.JiraURL.ValueString(), "/") != strings.TrimRight(c.JiraURL, "/") {
 		m.JiraURL = types.StringValue(c.JiraURL)

@@ -27,9 +27,12 @@ func guideSection(t *testing.T, heading string) string {
 	must(t, err)
 	level := strings.Count(strings.SplitN(heading, " ", 2)[0], "#")
 	var out []string
-	in := false
+	in, fenced := false, false
 	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "#") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced // a "#" inside a code block is an HCL comment, not a heading
+		}
+		if !fenced && strings.HasPrefix(line, "#") {
 			if in && strings.Count(strings.SplitN(line, " ", 2)[0], "#") <= level {
 				break
 			}
@@ -133,7 +136,7 @@ func TestAccChain_keyRotation(t *testing.T) {
 		t.Run(recipe.name, func(t *testing.T) {
 			env := acctest.New(t)
 			rec := &acctest.Diagnostics{}
-			h := chainHCL{consumerKey: "JiraAlignRotate", connectorName: "rotation", tokenExtra: recipe.lifecycle}
+			h := chainHCL{consumerKey: "JiraAlignRotate", connectorName: "rotation", tokenExtra: pinnedToAdmin + recipe.lifecycle}
 			cfg := func(keyPair string) string {
 				h.keyPair = keyPair
 				return env.ProviderBlock() + h.render(env)

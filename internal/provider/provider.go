@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
@@ -147,6 +148,8 @@ type clients struct {
 	expiryWarning time.Duration
 	// signingKeys are the private keys tokens were obtained with in this run.
 	signingKeys *keyring
+	// version is the provider's version, a field of every log line.
+	version string
 }
 
 // needAlign returns the Align client or a diagnostic naming the attribute and its env var.
@@ -177,6 +180,8 @@ func (c *clients) jiraAdmin(diags *diag.Diagnostics, purpose string) (jiraapi.Ba
 }
 
 func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	ctx = tflog.SetField(ctx, "provider_version", p.version)
+	tflog.Info(ctx, "configuring the jira provider", map[string]any{"terraform_version": req.TerraformVersion})
 	var cfg providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {
@@ -201,7 +206,9 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: "terraform-provider-jira/" + p.version}
+	// Every request names this build and the CLI that runs it (Terraform or OpenTofu, which
+	// reports its own version here).
+	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: httpx.UserAgent(p.version, req.TerraformVersion)}
 	if s := cfg.RequestTimeout.ValueString(); s != "" {
 		d, err := validators.CheckDuration(s)
 		if err != nil {
@@ -224,7 +231,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		return
 	}
 
-	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning, signingKeys: &keyring{}}
+	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning, signingKeys: &keyring{}, version: p.version}
 	if s := valueOrEnv(cfg.ExpiryWarning.StringValue, EnvExpiryWarning); s != "" {
 		d, err := time.ParseDuration(s)
 		switch {
@@ -329,8 +336,10 @@ func providerClients(data any, diags *diag.Diagnostics) *clients {
 	return c
 }
 
-// logContext returns ctx carrying the operation's secret set: the configured credentials and the
-// given extra values, masked in every log line and removed from the clients' error text.
+// logContext returns ctx carrying the operation's secret set (the configured credentials and the
+// given extra values, masked in every log line and removed from the clients' error text) and the
+// provider's version as a field of every log line.
 func (c *clients) logContext(ctx context.Context, extra ...string) context.Context {
+	ctx = tflog.SetField(ctx, "provider_version", c.version)
 	return redact.NewContext(ctx, redact.New(c.secrets...).With(extra...))
 }

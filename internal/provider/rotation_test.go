@@ -76,7 +76,7 @@ func TestAccChain_keyAndTokenRotatedTogether(t *testing.T) {
 	cfg := func(n int) string {
 		h := chainHCL{consumerKey: "JiraAlignBoth", connectorName: "both",
 			keyPair:    fmt.Sprintf("resource \"jira_align_key_pair\" \"test\" {\n  rsa_bits = 2048\n  keepers  = { rotated = \"%d\" }\n}", n),
-			tokenExtra: fmt.Sprintf("keepers = { rotated = \"%d\" }\n", n) + cbdLifecycle}
+			tokenExtra: fmt.Sprintf("keepers = { rotated = \"%d\" }\n", n) + pinnedToAdmin + cbdLifecycle}
 		return env.ProviderBlock() + h.render(env)
 	}
 	var before int64
@@ -291,3 +291,7 @@ func TestAccChain_keyRotationRevokeFails(t *testing.T) {
 		CheckDestroy: nothingLive(env),
 	})
 }
+
+// pinnedToAdmin pins a chain's token to the administrator that approves it in these tests, which
+// also keeps the approver warning (expected on an unpinned token) out of no-warning checks.
+var pinnedToAdmin = fmt.Sprintf("expected_authorized_user = %q\n", acctest.AdminUser)

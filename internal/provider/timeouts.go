@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/lifeline"
 )
 
 // Default operation timeouts; each resource's timeouts block overrides them. They bound the
@@ -49,7 +50,11 @@ func withTimeout(ctx context.Context, t timeouts.Value, op operation, diags *dia
 	}
 	diags.Append(ds...)
 	ctx = context.WithValue(ctx, deadlineKey{}, deadlineInfo{op: op, d: d})
-	return context.WithTimeout(ctx, d)
+	// A provider process whose CLI is gone cancels the operation and waits for it to return,
+	// cleanup included, before it exits (see main.go).
+	ctx, done := lifeline.Track(ctx)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, func() { cancel(); done() }
 }
 
 type deadlineKey struct{}

@@ -3,16 +3,20 @@ package provider_test
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/acctest"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/testing/hostile"
 )
 
 // tlsConfig is a basic connector (Jira Align) and an application link (Jira): one call to each
@@ -58,8 +62,8 @@ func TestAccTLS_untrustedCA(t *testing.T) {
 		CheckDestroy: nothingLive(env),
 	})
 	checkTLSFailure(t, env, rec, []*regexp.Regexp{
-		regexp.MustCompile(`Cannot create the Jira Align connector: create connector: TLS handshake failed: .*certificate signed by unknown authority.*give its certificate in the provider's ca_cert_pem`),
-		regexp.MustCompile(`Cannot create the Jira application link: create Jira application link: TLS handshake failed: .*certificate signed by unknown authority.*give its certificate in the provider's ca_cert_pem`),
+		regexp.MustCompile(`Cannot create the Jira Align connector: create connector: TLS handshake failed: .*certificate signed by unknown authority.*signed by an authority this machine does not trust.*give that CA's certificate in the provider's ca_cert_pem`),
+		regexp.MustCompile(`Cannot create the Jira application link: create Jira application link: TLS handshake failed: .*certificate signed by unknown authority.*signed by an authority this machine does not trust.*give that CA's certificate in the provider's ca_cert_pem`),
 	})
 }
 
@@ -113,6 +117,59 @@ func TestAccTLS_oldProtocolRefused(t *testing.T) {
 		regexp.MustCompile(`Cannot create the Jira Align connector: create connector: TLS handshake failed: .*protocol version.*TLS 1.2`),
 		regexp.MustCompile(`Cannot create the Jira application link: create Jira application link: TLS handshake failed: .*protocol version.*TLS 1.2`),
 	})
+}
+
+// TestAccTLS_certificateHints: simulators whose certificates come from the CA given in
+// ca_cert_pem but are expired, not yet valid, or for other host names fail at the handshake with
+// a message for that kind of failure (the dates and the local clock, or the names the
+// certificate holds and the URL's host), not the private-CA advice, and no request is sent.
+func TestAccTLS_certificateHints(t *testing.T) {
+	acctest.PreCheck(t)
+	ca := hostile.NewCA(t, "Test Root CA")
+	now := time.Now()
+	cases := []struct {
+		name string
+		cert tls.Certificate
+		want string
+	}{
+		{"expired", ca.Leaf(t, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC), nil, hostile.Loopback),
+			`the server's certificate has expired: it was valid from 2020-01-01T00:00:00Z to 2021-01-01T00:00:00Z, and this machine's clock says 20\d\d-`},
+		{"not yet valid", ca.Leaf(t, now.Add(48*time.Hour), now.Add(96*time.Hour), nil, hostile.Loopback),
+			`the server's certificate is not valid yet: it is valid from \S+ to \S+, and this machine's clock says`},
+		{"wrong name", ca.Leaf(t, now.Add(-time.Hour), now.Add(time.Hour), []string{"jira.example.com"}, nil),
+			`the server's certificate is for jira.example.com, not for "127.0.0.1", the host in the URL`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := acctest.New(t)
+			serve := func(h http.Handler) *httptest.Server {
+				srv := httptest.NewUnstartedServer(h)
+				srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c.cert}}
+				srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+				srv.StartTLS()
+				t.Cleanup(srv.Close)
+				return srv
+			}
+			alignSrv, jiraSrv := serve(env.AlignFaults), serve(env.JiraFaults)
+			block := env.ProviderBlockWith(acctest.BlockOptions{NoCA: true, AlignURL: alignSrv.URL, JiraURL: jiraSrv.URL,
+				Extra: []string{"  ca_cert_pem = " + acctest.HCLHeredoc(ca.PEM)}})
+			rec := &acctest.Diagnostics{}
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: env.RecordingProviderFactories(rec),
+				Steps:                    []resource.TestStep{{Config: tlsConfig(t, env, block), ExpectError: regexp.MustCompile(`TLS handshake failed`)}},
+				CheckDestroy:             nothingLive(env),
+			})
+			checkTLSFailure(t, env, rec, []*regexp.Regexp{
+				regexp.MustCompile(`Cannot create the Jira Align connector: create connector: TLS handshake failed: .*` + c.want),
+				regexp.MustCompile(`Cannot create the Jira application link: create Jira application link: TLS handshake failed: .*` + c.want),
+			})
+			for _, d := range rec.All() {
+				if strings.Contains(d.Text(), "ca_cert_pem") {
+					t.Errorf("the private-CA advice, which does not apply: %s", d.Text())
+				}
+			}
+		})
+	}
 }
 
 // TestAccTLS_httpOnlyOnLoopback: plain http is refused at plan time for a host that is not a

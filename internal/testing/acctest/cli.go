@@ -24,15 +24,15 @@ import (
 // ProviderSource is the provider's source address as users write it in required_providers.
 const ProviderSource = "jira-align-tf/jira"
 
-// CLI is the Terraform or OpenTofu binary the acceptance tests run (TF_ACC_TERRAFORM_PATH).
-type CLI struct {
+// CLIBinary is the Terraform or OpenTofu binary the acceptance tests run (TF_ACC_TERRAFORM_PATH).
+type CLIBinary struct {
 	Path    string
 	Tofu    bool
 	Version *version.Version
 }
 
 // Name is "OpenTofu 1.12.6" or "Terraform 1.16.4".
-func (c *CLI) Name() string {
+func (c *CLIBinary) Name() string {
 	if c.Tofu {
 		return "OpenTofu " + c.Version.String()
 	}
@@ -40,18 +40,18 @@ func (c *CLI) Name() string {
 }
 
 // TerraformAtLeast reports whether the CLI is Terraform (not OpenTofu) at version v or later.
-func (c *CLI) TerraformAtLeast(v string) bool {
+func (c *CLIBinary) TerraformAtLeast(v string) bool {
 	return !c.Tofu && c.Version.GreaterThanOrEqual(version.Must(version.NewVersion(v)))
 }
 
 // TofuAtLeast reports whether the CLI is OpenTofu at version v or later.
-func (c *CLI) TofuAtLeast(v string) bool {
+func (c *CLIBinary) TofuAtLeast(v string) bool {
 	return c.Tofu && c.Version.GreaterThanOrEqual(version.Must(version.NewVersion(v)))
 }
 
 // CLIFromEnv returns the CLI named by TF_ACC_TERRAFORM_PATH, skipping the test unless TF_ACC is
 // set and failing it when the variable names no working binary.
-func CLIFromEnv(t testing.TB) *CLI {
+func CLIFromEnv(t testing.TB) *CLIBinary {
 	t.Helper()
 	PreCheck(t)
 	path := os.Getenv("TF_ACC_TERRAFORM_PATH")
@@ -73,7 +73,7 @@ func CLIFromEnv(t testing.TB) *CLI {
 		t.Fatalf("%s version -json: %v", path, err)
 	}
 	human, _ := exec.Command(path, "version").Output() //nolint:gosec // the CLI under test
-	return &CLI{Path: path, Tofu: bytes.HasPrefix(human, []byte("OpenTofu")), Version: ver}
+	return &CLIBinary{Path: path, Tofu: bytes.HasPrefix(human, []byte("OpenTofu")), Version: ver}
 }
 
 // Workspace is a working directory in which a test runs CLI commands as a user would, against
@@ -82,7 +82,7 @@ func CLIFromEnv(t testing.TB) *CLI {
 // typed.
 type Workspace struct {
 	t       *testing.T
-	CLI     *CLI
+	CLI     *CLIBinary
 	Dir     string
 	factory func() (tfprotov6.ProviderServer, error)
 	env     []string
@@ -90,7 +90,7 @@ type Workspace struct {
 
 // NewWorkspace makes an empty working directory for t, served by the provider of factories
 // ("jira").
-func NewWorkspace(t *testing.T, cli *CLI, factories map[string]func() (tfprotov6.ProviderServer, error)) *Workspace {
+func NewWorkspace(t *testing.T, cli *CLIBinary, factories map[string]func() (tfprotov6.ProviderServer, error)) *Workspace {
 	t.Helper()
 	dir, err := os.MkdirTemp(os.Getenv("TF_ACC_TEMP_DIR"), "workspace-")
 	if err != nil {

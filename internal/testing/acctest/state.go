@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // StateResource is one resource instance of a raw Terraform/OpenTofu state file.
@@ -52,7 +53,8 @@ func ReadState(workingDir string) ([]byte, []StateResource, error) {
 	return ReadStateFile(path)
 }
 
-// ReadStateFile reads a raw state file as ReadState does; a missing file is an empty state.
+// ReadStateFile reads a raw state file as ReadState does; a missing or empty file is an empty
+// state.
 func ReadStateFile(path string) ([]byte, []StateResource, error) {
 	raw, err := os.ReadFile(path) //nolint:gosec // a test's own state file
 	if errors.Is(err, fs.ErrNotExist) {
@@ -60,6 +62,10 @@ func ReadStateFile(path string) ([]byte, []StateResource, error) {
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		// OpenTofu killed before it first saved the state leaves the file empty: no state.
+		return raw, nil, nil
 	}
 	var doc struct {
 		Version   int `json:"version"`

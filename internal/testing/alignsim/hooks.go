@@ -182,3 +182,22 @@ func (s *Server) AddConnector(c StoredConnector) (StoredConnector, error) {
 	s.connectors[next.ID] = &next
 	return next.clone(), nil
 }
+
+// UserAgents returns how many requests arrived with each User-Agent header value ("" for a
+// request without one), every request counted, whatever its path or outcome.
+func (s *Server) UserAgents() map[string]int64 {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	out := make(map[string]int64, len(s.userAgents))
+	for k, v := range s.userAgents {
+		out[k] = v
+	}
+	return out
+}
+
+// LastUserAgent returns the User-Agent of the latest request ("" before the first).
+func (s *Server) LastUserAgent() string {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	return s.lastUA
+}

@@ -1,7 +1,9 @@
 package alignsim
 
 import (
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +200,36 @@ func TestAddConnectorHook(t *testing.T) {
 	next := e.create(basicInput("after"))
 	if next.ID != 3 {
 		t.Fatalf("the API's next id is %d, want 3", next.ID)
+	}
+}
+
+func TestUserAgents(t *testing.T) {
+	s := New(Options{APITokens: map[string]Role{"t": RoleAdmin}})
+	if s.LastUserAgent() != "" || len(s.UserAgents()) != 0 {
+		t.Fatal("a new server reports User-Agents")
+	}
+	send := func(ua, path string) {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer t")
+		if ua == "" {
+			req.Header.Del("User-Agent")
+		} else {
+			req.Header.Set("User-Agent", ua)
+		}
+		s.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	}
+	send("a/1", "/rest/align/api/2/Connectors")
+	send("a/1", "/rest/align/api/2/Unknown") // unknown paths count too
+	send("", "/rest/align/api/2/Connectors")
+	send("b/2", "/rest/align/api/2/Connectors/1")
+	if got, want := s.UserAgents(), map[string]int64{"a/1": 2, "": 1, "b/2": 1}; !maps.Equal(got, want) {
+		t.Fatalf("UserAgents = %v, want %v", got, want)
+	}
+	if got := s.LastUserAgent(); got != "b/2" {
+		t.Fatalf("LastUserAgent = %q, want b/2", got)
+	}
+	s.UserAgents()["a/1"] = 100
+	if s.UserAgents()["a/1"] != 2 {
+		t.Fatal("UserAgents returned the internal map")
 	}
 }

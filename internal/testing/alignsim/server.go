@@ -61,9 +61,11 @@ type Server struct {
 	mappings        map[int]*teamMapping
 	nextMappingID   int
 
-	countMu sync.Mutex
-	counts  map[string]int64
-	total   int64
+	countMu    sync.Mutex
+	counts     map[string]int64
+	total      int64
+	userAgents map[string]int64
+	lastUA     string
 }
 
 // New returns a Server with no connectors.
@@ -84,6 +86,7 @@ func New(opts Options) *Server {
 		mappings:        make(map[int]*teamMapping),
 		nextMappingID:   1,
 		counts:          make(map[string]int64),
+		userAgents:      make(map[string]int64),
 	}
 }
 
@@ -170,12 +173,15 @@ func parseID(raw string) (int, bool) {
 	return n, true
 }
 
-func (s *Server) count(method string, rt route, matched bool) {
+func (s *Server) count(r *http.Request, rt route, matched bool) {
 	s.countMu.Lock()
 	defer s.countMu.Unlock()
 	s.total++
+	ua := r.UserAgent()
+	s.userAgents[ua]++
+	s.lastUA = ua
 	if matched {
-		s.counts[method+" "+rt.template]++
+		s.counts[r.Method+" "+rt.template]++
 	}
 }
 
@@ -204,7 +210,7 @@ func (s *Server) authenticate(r *http.Request) (Role, bool) {
 // routing (404), method (405), role (403), then the route's handler.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, matched := matchRoute(r.URL.Path)
-	s.count(r.Method, rt, matched)
+	s.count(r, rt, matched)
 
 	role, ok := s.authenticate(r)
 	if !ok {

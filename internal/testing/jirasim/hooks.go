@@ -303,3 +303,18 @@ func (s *Server) AddLink(l ApplicationLink) (string, error) {
 	}
 	return nl.id, nil
 }
+
+// UserAgents returns how many requests arrived with each User-Agent header value ("" for a
+// request without one), every request counted, whatever its path or outcome.
+func (s *Server) UserAgents() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.userAgents)
+}
+
+// LastUserAgent returns the User-Agent of the latest request ("" before the first).
+func (s *Server) LastUserAgent() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastUA
+}

@@ -3,6 +3,7 @@ package jirasim
 import (
 	"crypto/rsa"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -326,5 +327,28 @@ func TestAddLinkHook(t *testing.T) {
 	if resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+wiki, nil); resp.StatusCode != http.StatusOK ||
 		!strings.Contains(string(body), `"typeId":"confluence"`) {
 		t.Fatalf("get the confluence link: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestUserAgents(t *testing.T) {
+	f := newFixture(t, Options{ContextPath: "/jira"})
+	if f.sim.LastUserAgent() != "" || len(f.sim.UserAgents()) != 0 {
+		t.Fatal("a new server reports User-Agents")
+	}
+	for _, tc := range []struct{ ua, path string }{
+		{"a/1", "/jira/rest/api/2/myself"},
+		{"a/1", "/other"}, // unknown paths count too
+		{"", "/jira/rest/api/2/myself"},
+		{"b/2", "/jira" + linksPath},
+	} {
+		req := newRequest(t, http.MethodGet, f.srv.URL+tc.path, "")
+		req.Header.Set("User-Agent", tc.ua) // "" sends none
+		f.do(req)
+	}
+	if got, want := f.sim.UserAgents(), map[string]int64{"a/1": 2, "": 1, "b/2": 1}; !maps.Equal(got, want) {
+		t.Fatalf("UserAgents = %v, want %v", got, want)
+	}
+	if got := f.sim.LastUserAgent(); got != "b/2" {
+		t.Fatalf("LastUserAgent = %q, want b/2", got)
 	}
 }

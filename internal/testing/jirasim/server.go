@@ -154,7 +154,9 @@ type Server struct {
 	counts     map[string]int64
 	totalCount int64
 	// renamed maps the key of each renamed user (its name at New) to its current name.
-	renamed map[string]string
+	renamed    map[string]string
+	userAgents map[string]int64
+	lastUA     string
 }
 
 type link struct {
@@ -210,14 +212,15 @@ func New(opts Options) *Server {
 		answers: answerForms{
 			linkObject: opts.LinkObjectOnCreate, emptyConsumerPut: opts.EmptyConsumerPut, noContentDelete: opts.NoContentDeletes,
 		},
-		baseClock: opts.Now,
-		links:     map[string]*link{},
-		byKey:     map[string]*link{},
-		reqTokens: map[string]*reqTok{},
-		accTokens: map[string]*accTok{},
-		nonces:    map[nonceKey]int64{},
-		counts:    map[string]int64{},
-		renamed:   map[string]string{},
+		baseClock:  opts.Now,
+		links:      map[string]*link{},
+		byKey:      map[string]*link{},
+		reqTokens:  map[string]*reqTok{},
+		accTokens:  map[string]*accTok{},
+		nonces:     map[nonceKey]int64{},
+		counts:     map[string]int64{},
+		renamed:    map[string]string{},
+		userAgents: map[string]int64{},
 	}
 	if s.users == nil {
 		s.users = map[string]User{}
@@ -283,6 +286,8 @@ func (s *Server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.totalCount++
+		s.userAgents[r.UserAgent()]++
+		s.lastUA = r.UserAgent()
 		s.mu.Unlock()
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 		if err != nil {

@@ -35,6 +35,10 @@ const (
 	// SlowResponse processes the request at once, then holds the answer for Delay (less if the
 	// client leaves first): a server that acted but answers too late for an impatient client.
 	SlowResponse
+	// Hold stops the request before the simulator sees it until Release is called (or Delay
+	// passes, when set), then serves it normally whether or not the client is still there, as a
+	// server that had the request queued does: a pause at an exact point of a client's sequence.
+	Hold
 )
 
 func (k Kind) String() string {
@@ -53,6 +57,8 @@ func (k Kind) String() string {
 		return "malformed"
 	case SlowResponse:
 		return "slow-response"
+	case Hold:
+		return "hold"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -84,11 +90,22 @@ type Injector struct {
 	// may still deliver its request to the simulator after the client gave up); maxActive is
 	// its peak.
 	active, maxActive int
+	// release is closed by Release, to let the held requests through.
+	release chan struct{}
 }
 
 // New wraps next.
 func New(next http.Handler) *Injector {
-	return &Injector{next: next, fired: map[Kind]int{}}
+	return &Injector{next: next, fired: map[Kind]int{}, release: make(chan struct{})}
+}
+
+// Release lets every request a Hold rule is holding through to the simulator; later Hold
+// firings hold again.
+func (in *Injector) Release() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	close(in.release)
+	in.release = make(chan struct{})
 }
 
 // Add activates a rule.
@@ -131,7 +148,9 @@ func (in *Injector) Pending() int {
 	return n
 }
 
-func (in *Injector) take(r *http.Request) *Rule {
+// take returns the rule that fires on r (nil when none) and the release channel of that moment,
+// so that a Release after the rule fired always frees its request.
+func (in *Injector) take(r *http.Request) (*Rule, <-chan struct{}) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, lr := range in.rules {
@@ -149,9 +168,9 @@ func (in *Injector) take(r *http.Request) *Rule {
 		in.active++
 		in.maxActive = max(in.maxActive, in.active)
 		rule := lr.Rule
-		return &rule
+		return &rule, in.release
 	}
-	return nil
+	return nil, nil
 }
 
 func (in *Injector) done() {
@@ -187,7 +206,7 @@ func (in *Injector) MaxActive() int {
 }
 
 func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rule := in.take(r)
+	rule, release := in.take(r)
 	if rule == nil {
 		in.next.ServeHTTP(w, r)
 		return
@@ -210,6 +229,18 @@ func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(rule.Delay):
 		case <-r.Context().Done():
 			return
+		}
+		in.next.ServeHTTP(w, r)
+	case Hold:
+		var timeout <-chan time.Time
+		if rule.Delay > 0 {
+			timer := time.NewTimer(rule.Delay)
+			defer timer.Stop()
+			timeout = timer.C
+		}
+		select {
+		case <-release:
+		case <-timeout:
 		}
 		in.next.ServeHTTP(w, r)
 	case ResetBefore:

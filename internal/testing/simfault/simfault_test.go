@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -139,5 +140,36 @@ func TestWaitAndMaxActive(t *testing.T) {
 	}
 	if served.Load() != 3 {
 		t.Errorf("served %d, want 3", served.Load())
+	}
+}
+
+// A Hold rule keeps the request from the simulator until Release, then serves it even though
+// the client is gone (the server had it queued), and later requests pass.
+func TestHoldUntilRelease(t *testing.T) {
+	in, srv, served := newServer(t)
+	in.Add(Rule{Kind: Hold})
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 100 * time.Millisecond}
+	res, err := c.Post(srv.URL+"/x", "application/json", strings.NewReader(`{"a":1}`))
+	if err == nil {
+		_ = res.Body.Close()
+		t.Fatalf("a held request was answered: %d", res.StatusCode)
+	}
+	if in.Fired()[Hold] != 1 || served.Load() != 0 {
+		t.Fatalf("fired %v, served %d while held", in.Fired(), served.Load())
+	}
+	in.Release()
+	if !in.Wait(time.Second) {
+		t.Fatal("the held request was not released")
+	}
+	if got := served.Load(); got != 1 {
+		t.Errorf("served %d after Release, want 1 (the client had left)", got)
+	}
+	if res, _, err := get(srv); err != nil || res.StatusCode != 200 {
+		t.Errorf("after the rule: %v, %v", res, err)
+	}
+	// With Delay, a hold ends by itself.
+	in.Add(Rule{Kind: Hold, Delay: 20 * time.Millisecond})
+	if res, _, err := get(srv); err != nil || res.StatusCode != 200 {
+		t.Errorf("hold with delay: %v, %v", res, err)
 	}
 }

@@ -169,7 +169,7 @@ type controlRoute struct {
 
 // controlRoutes is the control API, in the order -h lists it.
 var controlRoutes = []controlRoute{
-	{"GET /state", "what both simulators hold (connectors, application links, live access tokens;\nno secrets) and request/connection counts, as JSON", (*sims).state},
+	{"GET /state", "what both simulators hold (connectors, application links, live access tokens;\nno secrets) request/connection counts, and how many requests came with each User-Agent, as JSON", (*sims).state},
 	{"POST /align/create", "create a connector as the Jira Align UI would (to practise adoption). Query: name\n(required), jira_url (default https://jira.example.com), jira_type (cloud or\ndata_center, default data_center), username (default svc-align), password (required):\na basic-auth connector. Or a JSON body in the connector API's input form (any auth).\nAnswers what POST /Connectors answers: 201 and the connector, 400, 409 on a taken name.\nIt goes through the connector API, so it counts as one POST /Connectors request.", (*sims).createConnector},
 	{"POST /align/edit", "edit a connector as the Jira Align UI would. Query: id (required), name, password\n(a new password moves credentialVersion)", (*sims).editConnector},
 	{"POST /align/delete", "delete a connector as the Jira Align UI would. Query: id", (*sims).deleteConnector},
@@ -201,6 +201,7 @@ func (s *sims) state(w http.ResponseWriter, _ *http.Request) {
 		"align_requests": s.align.RequestCounts(), "jira_requests": s.jira.RequestCounts(),
 		"align_total": s.align.TotalRequests(), "jira_total": s.jira.TotalRequests(),
 		"align_connections": s.alignC.conns.Load(), "jira_connections": s.jiraC.conns.Load(),
+		"align_user_agents": s.align.UserAgents(), "jira_user_agents": s.jira.UserAgents(),
 	})
 }
 
