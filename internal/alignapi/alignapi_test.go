@@ -846,6 +846,52 @@ func TestInputStringRedacts(t *testing.T) {
 	}
 }
 
+func TestConnectorsStopsPagingWhenTheConsumerStops(t *testing.T) {
+	f := newFake(t)
+	for i := 1; i <= 250; i++ {
+		f.add(Connector{Name: fmt.Sprintf("c%03d", i), JiraURL: "https://j", JiraType: 1, AuthType: AuthBasic})
+	}
+	c := f.start(t)
+	var got []int
+	for conn, err := range c.Connectors(context.Background(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, conn.ID)
+		if len(got) == 150 {
+			break
+		}
+	}
+	if len(got) != 150 || got[0] != 1 || got[149] != 150 {
+		t.Fatalf("got %d connectors, first %d, last %d", len(got), got[0], got[len(got)-1])
+	}
+	reqs := f.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("want 2 pages fetched for 150 connectors, got %d requests", len(reqs))
+	}
+	if q := reqs[1].Query; q.Get("$top") != "100" || q.Get("$skip") != "100" {
+		t.Errorf("second page query = %q", reqs[1].RawQuery)
+	}
+}
+
+func TestConnectorsYieldsAFailureOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeErr(w, http.StatusForbidden, "role without admin rights", nil)
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL, testToken, testHTTPX(t, 0))
+	n := 0
+	for _, err := range c.Connectors(context.Background(), "x") {
+		n++
+		if err == nil || !strings.Contains(err.Error(), "403") {
+			t.Errorf("err = %v", err)
+		}
+	}
+	if n != 1 {
+		t.Errorf("yielded %d pairs, want one failure", n)
+	}
+}
+
 // A read or an update of connector 3 answered with connector 7 (a misrouting proxy or cache) is
 // refused, naming both ids, and not retried: the caller must never adopt connector 7.
 func TestAnswerAboutAnotherConnectorRefused(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strings"
 
@@ -21,39 +22,59 @@ const maxPages = 10000
 // client checks again). It pages with $top=100 and $skip until a short page.
 func (c *Client) ListConnectors(ctx context.Context, name string) ([]Connector, error) {
 	all := []Connector{}
-	seen := map[int]bool{}
-	s := c.secrets(ctx, nil)
-	for page, skip := 0, 0; ; page++ {
-		if page == maxPages {
-			return nil, fmt.Errorf("%s: more than %d pages; the server does not seem to honour $skip", callList, maxPages)
-		}
-		var items []Connector
-		ep := listConnectorsEndpoint(pageSize, skip, name)
-		if err := c.do(ctx, request{ep: ep, decode: func(b []byte) error {
-			var err error
-			items, err = DecodeConnectors(b)
-			return err
-		}}, s); err != nil {
+	for conn, err := range c.Connectors(ctx, name) {
+		if err != nil {
 			return nil, err
 		}
-		fresh := 0
-		for _, it := range items {
-			if seen[it.ID] {
-				continue
+		all = append(all, conn)
+	}
+	return all, nil
+}
+
+// Connectors yields the connectors ListConnectors returns, one page at a time: a consumer that
+// stops early (a query with a limit) fetches no further page. A failure is yielded once, as the
+// last pair, with a zero Connector.
+func (c *Client) Connectors(ctx context.Context, name string) iter.Seq2[Connector, error] {
+	return func(yield func(Connector, error) bool) {
+		seen := map[int]bool{}
+		s := c.secrets(ctx, nil)
+		for page, skip := 0, 0; ; page++ {
+			if page == maxPages {
+				yield(Connector{}, fmt.Errorf("%s: more than %d pages; the server does not seem to honour $skip", callList, maxPages))
+				return
 			}
-			seen[it.ID] = true
-			fresh++
-			if name == "" || strings.EqualFold(it.Name, name) {
-				all = append(all, it)
+			var items []Connector
+			ep := listConnectorsEndpoint(pageSize, skip, name)
+			if err := c.do(ctx, request{ep: ep, decode: func(b []byte) error {
+				var err error
+				items, err = DecodeConnectors(b)
+				return err
+			}}, s); err != nil {
+				yield(Connector{}, err)
+				return
 			}
+			fresh := 0
+			for _, it := range items {
+				if seen[it.ID] {
+					continue
+				}
+				seen[it.ID] = true
+				fresh++
+				if name == "" || strings.EqualFold(it.Name, name) {
+					if !yield(it, nil) {
+						return
+					}
+				}
+			}
+			if len(items) < pageSize {
+				return
+			}
+			if fresh == 0 {
+				yield(Connector{}, fmt.Errorf("%s: the page at $skip=%d repeats connectors already listed; the server does not seem to honour $skip", callList, skip))
+				return
+			}
+			skip += len(items)
 		}
-		if len(items) < pageSize {
-			return all, nil
-		}
-		if fresh == 0 {
-			return nil, fmt.Errorf("%s: the page at $skip=%d repeats connectors already listed; the server does not seem to honour $skip", callList, skip)
-		}
-		skip += len(items)
 	}
 }
 

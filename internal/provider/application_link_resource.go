@@ -200,6 +200,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 	tflog.Info(ctx, "created Jira application link", map[string]any{"id": link.ID, "consumer_key": plan.Consumer.ConsumerKey.ValueString()})
 	plan.ID = types.StringValue(link.ID)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, link.ID)...)
 }
 
 func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -214,6 +215,8 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 	}
 	ctx = r.c.logContext(ctx)
 	id := state.ID.ValueString()
+	// The identity is the id, on every path (the framework wants one even when the link is gone).
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, id)...)
 	link, err := api.GetApplicationLink(ctx, admin, id)
 	if jiraapi.IsNotFound(err) {
 		resp.Diagnostics.AddWarning("Application link deleted outside Terraform",
@@ -237,25 +240,31 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 		resp.Diagnostics.AddError("Cannot read the application link's incoming consumer", errorDetail(ctx, err))
 		return
 	default:
-		c := &consumerModel{
-			ConsumerKey: types.StringValue(cons.Key),
-			Name:        types.StringValue(cons.Name),
-			Description: types.StringValue(cons.Description),
-			PublicKeyPEM: func() types.String {
-				if state.Consumer != nil && keyutil.SamePublicKey(state.Consumer.PublicKeyPEM.ValueString(), cons.PublicKey) {
-					return state.Consumer.PublicKeyPEM
-				}
-				if k, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
-					if p, err := keyutil.PublicKeyPEM(k); err == nil {
-						return types.StringValue(p)
-					}
-				}
-				return types.StringValue(cons.PublicKey)
-			}(),
-		}
-		state.Consumer = c
+		state.Consumer = consumerFromJira(state.Consumer, cons)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// consumerFromJira maps the consumer Jira holds into state. The public key keeps prior's text
+// when it is the same key, else it is Jira's key as a PEM "PUBLIC KEY" block.
+func consumerFromJira(prior *consumerModel, cons *jiraapi.Consumer) *consumerModel {
+	pub := types.StringValue(cons.PublicKey)
+	switch {
+	case prior != nil && keyutil.SamePublicKey(prior.PublicKeyPEM.ValueString(), cons.PublicKey):
+		pub = prior.PublicKeyPEM
+	default:
+		if k, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
+			if p, err := keyutil.PublicKeyPEM(k); err == nil {
+				pub = types.StringValue(p)
+			}
+		}
+	}
+	return &consumerModel{
+		ConsumerKey:  types.StringValue(cons.Key),
+		Name:         types.StringValue(cons.Name),
+		Description:  types.StringValue(cons.Description),
+		PublicKeyPEM: pub,
+	}
 }
 
 func keepSameURL(current types.String, server string) types.String {
@@ -284,6 +293,7 @@ func (r *applicationLinkResource) Update(ctx context.Context, req resource.Updat
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.ID.ValueString())...)
 }
 
 func (r *applicationLinkResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -299,13 +309,4 @@ func (r *applicationLinkResource) Delete(ctx context.Context, req resource.Delet
 	if err := api.DeleteApplicationLink(r.c.logContext(ctx), admin, state.ID.ValueString()); err != nil {
 		resp.Diagnostics.AddError("Cannot delete the Jira application link", errorDetail(ctx, err))
 	}
-}
-
-func (r *applicationLinkResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := strings.TrimSpace(req.ID)
-	if id == "" {
-		resp.Diagnostics.AddError("Invalid import id", "Import an application link by its id (the UUID in Jira's application link URL).")
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 }

@@ -85,7 +85,7 @@ resource "jira_application_link" "test" {
 		{oauth(`"JiraAlign"`, key, "next year"), `oauth1.access_token_expires_at: "next year" is not an RFC 3339 timestamp`},
 		{basic("", `password = "p"`), "basic.username: Attribute basic.username string length must be at least 1"},
 		{basic("u", `password = ""`), "basic.password: Attribute basic.password string length must be at least 1"},
-		{basic("u", ""), "basic.password: No attribute specified when one (and only one) of [basic.password,basic.password_wo]"},
+		{basic("u", ""), "basic.password: the password or API token is missing. A new connector needs it"},
 		{link("a-b", acctest.HCLHeredoc(pub)), "consumer.consumer_key: the consumer key has '-' at position 2"},
 		{link("JiraAlign", `"not a key"`), "consumer.public_key_pem: "},
 	}

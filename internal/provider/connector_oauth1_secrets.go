@@ -56,9 +56,8 @@ func configOAuth1(ctx context.Context, config tfsdk.Config, diags *diag.Diagnost
 	return &m
 }
 
-// ValidateConfig checks at plan time that each OAuth secret is given exactly once, that the
-// three are all plain or all write-only, and that the write-only ones come with
-// credentials_wo_version.
+// ValidateConfig checks at plan time that no OAuth secret is given twice, that the secrets given
+// are all plain or all write-only, and that the write-only ones come with credentials_wo_version.
 func (r *connectorResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	m := configOAuth1(ctx, req.Config, &resp.Diagnostics)
 	if m == nil {
@@ -71,10 +70,10 @@ func (r *connectorResource) ValidateConfig(ctx context.Context, req resource.Val
 		case given(plain) && given(wo):
 			resp.Diagnostics.AddAttributeError(oauth1Path(s.wo), "Conflicting OAuth secret",
 				fmt.Sprintf("oauth1.%s: set either %s or %s, not both; the write-only %s keeps the value out of state.", s.wo, s.plain, s.wo, s.wo))
-		case !given(plain) && !given(wo):
-			resp.Diagnostics.AddAttributeError(oauth1Path(s.plain), "Missing OAuth secret",
-				fmt.Sprintf("oauth1.%s: missing: set %s, or (Terraform/OpenTofu 1.11+) the write-only %s with %s.", s.plain, s.plain, s.wo, oauth1VersionAttr))
 		}
+		// Neither is not an error here: an imported connector (or one written by
+		// -generate-config-out) keeps the secrets Jira Align holds; the plan requires them where
+		// a connector is created (checkSecrets).
 		if given(plain) {
 			plainGiven = append(plainGiven, s.plain)
 		}

@@ -388,8 +388,8 @@ resource "jira_align_connector" "test" {
 	woAll := fmt.Sprintf("private_key_pem_wo = %s\n    access_token_wo = \"t\"\n    access_token_secret_wo = \"s\"", key)
 	type tc struct{ name, lines, want string }
 	anyCLI := []tc{
-		{"no secrets", "", `oauth1\.private_key_pem: missing: set private_key_pem, or \(Terraform/OpenTofu 1\.11\+\) the\s+write-only private_key_pem_wo with credentials_wo_version`},
-		{"token missing", fmt.Sprintf("private_key_pem = %s\n    access_token_secret = \"s\"", key), `oauth1\.access_token: missing`},
+		{"no secrets", "", `oauth1\.private_key_pem: the RSA private key is missing\. A new connector needs it: set it, for example to jira_align_key_pair\.<name>\.private_key_pem, or private_key_pem_wo with credentials_wo_version`},
+		{"token missing", fmt.Sprintf("private_key_pem = %s\n    access_token_secret = \"s\"", key), `oauth1\.access_token: the OAuth access token is missing\. A new connector needs it`},
 		{"version without write-only secrets", plainAll + "\n    credentials_wo_version = \"1\"", `oauth1\.credentials_wo_version: only used with the write-only secrets`},
 	}
 	writeOnly := []tc{

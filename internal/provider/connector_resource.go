@@ -130,7 +130,7 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Optional: true,
 				MarkdownDescription: "Basic auth: a Jira service account and its password or API token, sent Base64-encoded on every request " +
 					"(so Jira must use TLS). Behind an API-token proxy `username` may be any label and the password is the proxy's token. " +
-					"Give exactly one of `password` and `password_wo`.",
+					"Give one of `password` and `password_wo`; a new connector needs one, an imported one keeps the password Jira Align holds while neither is set.",
 				Attributes: map[string]schema.Attribute{
 					"username": schema.StringAttribute{
 						Required:            true,
@@ -143,7 +143,7 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						MarkdownDescription: "Password or API token. Stored in state; prefer `password_wo` on Terraform/OpenTofu 1.11+.",
 						Validators: []validator.String{validators.Named(
 							stringvalidator.LengthAtLeast(1),
-							stringvalidator.ExactlyOneOf(path.MatchRoot("basic").AtName("password"), path.MatchRoot("basic").AtName("password_wo")),
+							stringvalidator.ConflictsWith(path.MatchRoot("basic").AtName("password_wo")),
 						)},
 					},
 					"password_wo": schema.StringAttribute{
@@ -174,7 +174,8 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "OAuth 1.0a (RSA-SHA1): wire it to `jira_align_key_pair` and `jira_align_access_token`. " +
 					"Give the three secrets either as `private_key_pem`, `access_token` and `access_token_secret` (stored in state: use encrypted state) " +
 					"or, on Terraform/OpenTofu 1.11+, as the write-only `private_key_pem_wo`, `access_token_wo` and `access_token_secret_wo` " +
-					"with `credentials_wo_version` (never stored in this resource's state).",
+					"with `credentials_wo_version` (never stored in this resource's state). A new connector needs all three; " +
+					"an imported one keeps those Jira Align holds while none of them is set.",
 				Attributes: map[string]schema.Attribute{
 					"consumer_key": schema.StringAttribute{
 						Required:            true,
@@ -278,21 +279,17 @@ func (r *connectorResource) input(ctx context.Context, plan connectorModel, conf
 			diags.Append(config.GetAttribute(ctx, path.Root("basic").AtName("password_wo"), &wo)...)
 			in.Password = wo.ValueString()
 		}
-		if in.Password == "" {
-			attrError(&diags, path.Root("basic").AtName("password_wo"), "Missing password",
-				"basic needs password or password_wo; password_wo is write-only and needs Terraform or OpenTofu 1.11 or later.")
-		}
+		// No password: the plan allowed it only for an existing basic connector, whose stored
+		// password Jira Align keeps when the update omits it.
 	case plan.OAuth1 != nil:
 		in.AuthType = alignapi.AuthOAuth1
 		in.ConsumerKey = plan.OAuth1.ConsumerKey.ValueString()
 		var keyPath path.Path
 		for i, dst := range []*string{&in.PrivateKeyPEM, &in.AccessToken, &in.AccessTokenSecret} {
 			s := oauth1Secrets[i]
+			// No value: the plan allowed it only for an existing oauth1 connector, whose stored
+			// secret Jira Align keeps when the update omits it.
 			v, from := oauth1SecretValue(ctx, plan.OAuth1, config, s, &diags)
-			if v == "" {
-				diags.AddAttributeError(oauth1Path(s.plain), "Missing OAuth secret",
-					fmt.Sprintf("oauth1.%s: no value: set %s, or %s (write-only, Terraform or OpenTofu 1.11 or later).", s.plain, s.plain, s.wo))
-			}
 			*dst = v
 			if i == 0 {
 				keyPath = from
@@ -344,6 +341,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 			// instead of leaving it behind.
 			applyConnector(&plan, uc.Connector)
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 			resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, uc.Connector.CredentialVersion)...)
 		}
 		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot create the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
@@ -352,6 +350,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
 	applyConnector(&plan, conn)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
 }
 
@@ -364,6 +363,8 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// The identity is the id, on every path (the framework wants one even when the connector is gone).
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.ID.ValueString())...)
 	id, ok := connectorID(state.ID, &resp.Diagnostics)
 	if !ok {
 		return
@@ -419,6 +420,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	plan.ID = state.ID
 	applyConnector(&plan, conn)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
 }
 
@@ -440,22 +442,15 @@ func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-func (r *connectorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if _, err := strconv.Atoi(strings.TrimSpace(req.ID)); err != nil {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("Import a connector by its numeric Jira Align id (for example `terraform import jira_align_connector.prod 12`), not %q.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), strings.TrimSpace(req.ID))...)
-}
-
-// ModifyPlan warns when the connector's credential expires soon or has expired, and turns an
-// out-of-band credential change, or a write-only secret whose source is replaced in this apply,
-// into an in-place update that re-sends the configured secrets.
+// ModifyPlan requires the secrets a new connector needs, warns when the connector's credential
+// expires soon or has expired, and turns an out-of-band credential change, or a write-only secret
+// whose source is replaced in this apply, into an in-place update that re-sends the configured
+// secrets.
 func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	r.checkSecrets(ctx, req, resp)
 	if r.c != nil {
 		warnCredentialExpiry(ctx, req.Plan, r.c.now(), r.c.expiryWarning, &resp.Diagnostics)
 	}
@@ -474,9 +469,13 @@ func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if ok && !stateVersion.IsNull() && stateVersion.ValueInt64() != int64(applied) {
 		var name types.String
 		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+		resend := "This plan re-sends the configured secrets."
+		if !r.anySecretConfigured(ctx, req) {
+			resend = "No secret is configured, so this plan re-sends none: Jira Align keeps the new credentials, and the update records their credential_version."
+		}
 		resp.Diagnostics.AddWarning("Connector credentials changed outside Terraform",
 			fmt.Sprintf("The credentials of Jira Align connector %q were changed outside Terraform (credential_version %d, last applied %d). "+
-				"This plan re-sends the configured secrets.", name.ValueString(), stateVersion.ValueInt64(), applied))
+				"%s", name.ValueString(), stateVersion.ValueInt64(), applied, resend))
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("credential_version"), types.Int64Unknown())...)
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("updated_at"), types.StringUnknown())...)
 	}

@@ -416,7 +416,27 @@ resource "jira_align_connector" "test" {
   jira_type = "cloud"
   basic = { username = "u" }
 }
-`, `(?s)Invalid Attribute Combination.*password`},
+`, `(?s)Missing connector secret.*basic.password: the password or API token is\s+missing\.\s+A\s+new\s+connector\s+needs\s+it`},
+		{"password and password_wo", `
+resource "jira_align_connector" "test" {
+  name      = "v"
+  jira_url  = "https://jira.example.com"
+  jira_type = "cloud"
+  basic = {
+    username    = "u"
+    password    = "p"
+    password_wo = "p"
+  }
+}
+`, `(?s)Invalid Attribute Combination.*password_wo`},
+		{"oauth1 without secrets", `
+resource "jira_align_connector" "test" {
+  name      = "v"
+  jira_url  = "https://jira.example.com"
+  jira_type = "cloud"
+  oauth1 = { consumer_key = "JiraAlign" }
+}
+`, `(?s)oauth1.private_key_pem: the RSA private key is\s+missing.*oauth1.access_token: the OAuth access token is\s+missing.*oauth1.access_token_secret: the OAuth access token\s+secret\s+is\s+missing`},
 	}
 	var steps []resource.TestStep
 	for _, c := range cases {

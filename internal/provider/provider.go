@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -41,7 +42,10 @@ const (
 // warn (expiry_warning's default).
 const DefaultExpiryWarning = 720 * time.Hour
 
-var _ provider.Provider = (*jiraProvider)(nil)
+var (
+	_ provider.Provider                  = (*jiraProvider)(nil)
+	_ provider.ProviderWithListResources = (*jiraProvider)(nil)
+)
 
 type jiraProvider struct {
 	version string
@@ -286,6 +290,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	c.secrets = []string{alignToken, c.jiraUser.Password}
 	resp.DataSourceData = c
 	resp.ResourceData = c
+	resp.ListResourceData = c
 }
 
 func valueOrEnv(v types.String, env string) string {
@@ -301,6 +306,14 @@ func (p *jiraProvider) Resources(context.Context) []func() resource.Resource {
 		NewKeyPairResource,
 		NewApplicationLinkResource,
 		NewAccessTokenResource,
+	}
+}
+
+// ListResources are the list resources of `terraform query` (Terraform 1.14+).
+func (p *jiraProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{
+		NewConnectorListResource,
+		NewApplicationLinkListResource,
 	}
 }
 

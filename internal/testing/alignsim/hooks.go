@@ -1,6 +1,7 @@
 package alignsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -135,6 +136,51 @@ func (s *Server) TotalRequests() int64 {
 	s.countMu.Lock()
 	defer s.countMu.Unlock()
 	return s.total
+}
+
+// AddConnector creates a connector out of band, as an administrator would in the Jira Align UI
+// (Administration > Connectors > Jira Settings), with exactly the create call's validation and
+// name uniqueness. c's ID, CredentialVersion and UpdatedAt are assigned as the create call
+// assigns them; the fields of the other auth method must be empty. It returns the stored record.
+func (s *Server) AddConnector(c StoredConnector) (StoredConnector, error) {
+	in := map[string]any{"name": c.Name, "jiraUrl": c.JiraURL, "jiraType": c.JiraType, "authType": c.AuthType}
+	set := func(member, v string) {
+		if v != "" {
+			in[member] = v
+		}
+	}
+	set("username", c.Username)
+	set("password", c.Password)
+	set("consumerKey", c.ConsumerKey)
+	set("privateKeyPem", c.PrivateKeyPEM)
+	set("accessToken", c.AccessToken)
+	set("accessTokenSecret", c.AccessTokenSecret)
+	if c.AccessTokenExpiresAt != nil {
+		in["accessTokenExpiresAt"] = c.AccessTokenExpiresAt.UTC().Format(time.RFC3339)
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return StoredConnector{}, err
+	}
+	obj := map[string]json.RawMessage{}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return StoredConnector{}, err
+	}
+	next, fe := buildConnector(obj, nil)
+	if len(fe) > 0 {
+		return StoredConnector{}, fmt.Errorf("alignsim: invalid connector: %v", map[string][]string(fe))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nameTakenLocked(next.Name, 0) {
+		return StoredConnector{}, fmt.Errorf("alignsim: a connector named %q already exists", next.Name)
+	}
+	next.ID = s.nextConnectorID
+	s.nextConnectorID++
+	next.CredentialVersion = 1
+	next.UpdatedAt = s.nowLocked()
+	s.connectors[next.ID] = &next
+	return next.clone(), nil
 }
 
 // UserAgents returns how many requests arrived with each User-Agent header value ("" for a

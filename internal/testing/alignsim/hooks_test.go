@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -158,6 +159,47 @@ func TestAdvanceAndDefaultClock(t *testing.T) {
 	sim.mu.Unlock()
 	if now.Before(before) || now.After(time.Now().Add(time.Second)) || now.Location() != time.UTC || now.Nanosecond() != 0 {
 		t.Fatalf("default clock %v (before %v)", now, before)
+	}
+}
+
+func TestAddConnectorHook(t *testing.T) {
+	e := newEnv(t)
+	e.create(basicInput("first"))
+
+	c, err := e.sim.AddConnector(StoredConnector{
+		Name: "By Hand", JiraURL: "https://jira.example.com", JiraType: 2,
+		AuthType: "basic", Username: "svc-align", Password: secretPassword,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != 2 || c.CredentialVersion != 1 || !c.UpdatedAt.Equal(baseTime.Truncate(time.Second)) || c.Password != secretPassword {
+		t.Fatalf("added %+v", c)
+	}
+	// The API lists it like any other connector.
+	r := e.do(http.MethodGet, connectorsPath+"?$filter=name%20eq%20'by%20hand'", adminToken, nil)
+	e.wantStatus(r, http.StatusOK)
+	if !strings.Contains(string(r.body), `"name":"By Hand"`) || !strings.Contains(string(r.body), `"id":2`) {
+		t.Fatalf("list by name: %s", r.body)
+	}
+
+	for name, bad := range map[string]StoredConnector{
+		"name taken, other case": {Name: "FIRST", JiraURL: "https://jira.example.com", JiraType: 2, AuthType: "basic", Username: "u", Password: "p"},
+		"no password":            {Name: "x", JiraURL: "https://jira.example.com", JiraType: 2, AuthType: "basic", Username: "u"},
+		"http jira url":          {Name: "y", JiraURL: "http://jira.example.com", JiraType: 2, AuthType: "basic", Username: "u", Password: "p"},
+		"basic with a key":       {Name: "z", JiraURL: "https://jira.example.com", JiraType: 2, AuthType: "basic", Username: "u", Password: "p", ConsumerKey: "K"},
+		"oauth1 without token":   {Name: "w", JiraURL: "https://jira.example.com", JiraType: 2, AuthType: "oauth1", ConsumerKey: "K", PrivateKeyPEM: getKeys(t).pkcs1},
+	} {
+		if _, err := e.sim.AddConnector(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if n := len(e.sim.Connectors()); n != 2 {
+		t.Fatalf("%d connectors after the refused additions, want 2", n)
+	}
+	next := e.create(basicInput("after"))
+	if next.ID != 3 {
+		t.Fatalf("the API's next id is %d, want 3", next.ID)
 	}
 }
 

@@ -3,9 +3,11 @@ package jirasim
 import (
 	"cmp"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -242,6 +244,64 @@ func (s *Server) CheckCredentials(consumerKey string, signer *rsa.PublicKey, tok
 		return fmt.Errorf("%s: the access token has expired", problemTokenExpired)
 	}
 	return nil
+}
+
+// AddLink creates a generic application link out of band, as an administrator would in Jira
+// (Administration > Applications > Application links), with the create call's checks (a name,
+// absolute http(s) URLs, one link per rpcUrl) and, when l.Consumer is set, the consumer call's
+// (a valid key and RSA public key, unused by another link). A non-empty l.ID is the new link's
+// id (so that a test can use the ids its documentation shows); an empty one is a new UUID.
+// An empty l.TypeID is "generic"; another one makes a link of that type, as another Atlassian
+// application (a Confluence, say) makes its own, which the REST create call never does. An empty
+// DisplayURL is the RPCURL. It returns the new link's id.
+func (s *Server) AddLink(l ApplicationLink) (string, error) {
+	if l.DisplayURL == "" {
+		l.DisplayURL = l.RPCURL
+	}
+	switch {
+	case strings.TrimSpace(l.Name) == "":
+		return "", errors.New("jirasim: a link needs a name")
+	case !validLinkURL(l.RPCURL) || !validLinkURL(l.DisplayURL):
+		return "", errors.New("jirasim: rpcUrl and displayUrl must be absolute http or https URLs")
+	}
+	var cs *consumerState
+	if l.Consumer != nil {
+		var err error
+		if cs, err = newConsumerState(*l.Consumer); err != nil {
+			return "", fmt.Errorf("jirasim: invalid consumer: %w", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	norm := normalizeLinkURL(l.RPCURL)
+	for _, other := range s.links {
+		if normalizeLinkURL(other.rpcURL) == norm {
+			return "", fmt.Errorf("jirasim: an application link with rpcUrl %s already exists", l.RPCURL)
+		}
+	}
+	if cs != nil && s.byKey[cs.Key] != nil {
+		return "", fmt.Errorf("jirasim: consumer key %s is used by another link", cs.Key)
+	}
+	id := l.ID
+	if id == "" {
+		id = newUUID()
+	} else if s.links[id] != nil || strings.ContainsAny(id, "/?#") {
+		return "", fmt.Errorf("jirasim: application link id %q is taken or not a path segment", id)
+	}
+	s.linkSeq++
+	tp := l.TypeID
+	if tp == "" {
+		tp = "generic"
+	}
+	nl := &link{seq: s.linkSeq, id: id, name: l.Name, rpcURL: l.RPCURL, displayURL: l.DisplayURL, tp: tp}
+	s.links[nl.id] = nl
+	if cs != nil {
+		if err := s.setConsumerLocked(nl.id, cs); err != nil {
+			delete(s.links, nl.id)
+			return "", fmt.Errorf("jirasim: %w", err)
+		}
+	}
+	return nl.id, nil
 }
 
 // UserAgents returns how many requests arrived with each User-Agent header value ("" for a

@@ -264,6 +264,72 @@ func TestCheckCredentials(t *testing.T) {
 	check(testKey, b, tok, "consumer_key_unknown")
 }
 
+func TestAddLinkHook(t *testing.T) {
+	a, b, small, _ := testKeys(t)
+	f := newFixture(t, Options{})
+	taken := f.createLink() // https://align1.example.com
+
+	id, err := f.sim.AddLink(ApplicationLink{
+		Name: "Jira Align", RPCURL: "https://prod.jiraalign.example",
+		Consumer: &Consumer{Key: "ByHand", Name: "Jira Align", PublicKey: pemPublic(t, &a.PublicKey)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The REST API reads and lists it like a link made through it.
+	resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+id, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"displayUrl":"https://prod.jiraalign.example"`) ||
+		!strings.Contains(string(body), `"typeId":"generic"`) {
+		t.Fatalf("get: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.admin(http.MethodGet, consumerPath(id), nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"key":"ByHand"`) {
+		t.Fatalf("get consumer: %d %s", resp.StatusCode, body)
+	}
+	resp, body = f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), id) || !strings.Contains(string(body), taken) {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+
+	for name, bad := range map[string]ApplicationLink{
+		"same rpcUrl, other case": {Name: "x", RPCURL: "HTTPS://PROD.jiraalign.example/"},
+		"no name":                 {RPCURL: "https://other.example"},
+		"relative url":            {Name: "x", RPCURL: "other.example"},
+		"consumer key taken":      {Name: "x", RPCURL: "https://other.example", Consumer: &Consumer{Key: "ByHand", PublicKey: pemPublic(t, &b.PublicKey)}},
+		"small key":               {Name: "x", RPCURL: "https://other.example", Consumer: &Consumer{Key: "Other", PublicKey: pemPublic(t, &small.PublicKey)}},
+	} {
+		if _, err := f.sim.AddLink(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if n := len(f.sim.Links()); n != 2 {
+		t.Fatalf("%d links after the refused additions, want 2", n)
+	}
+
+	// A chosen id is kept, and cannot be chosen twice.
+	const chosen = "1c0bd3f6-2b8f-3a4c-9d1e-7f0a5b6c4d21"
+	if got, err := f.sim.AddLink(ApplicationLink{ID: chosen, Name: "x", RPCURL: "https://chosen.example"}); err != nil || got != chosen {
+		t.Fatalf("AddLink with an id: %q, %v", got, err)
+	}
+	if _, err := f.sim.AddLink(ApplicationLink{ID: chosen, Name: "x", RPCURL: "https://again.example"}); err == nil {
+		t.Fatal("AddLink reused an id")
+	}
+	if resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+chosen, nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), `"typeId":"generic"`) {
+		t.Fatalf("get chosen id: %d %s", resp.StatusCode, body)
+	}
+
+	// A link of another type, as Confluence makes it.
+	wiki, err := f.sim.AddLink(ApplicationLink{Name: "Confluence", RPCURL: "https://wiki.example.com", TypeID: "confluence"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := f.admin(http.MethodGet, "/rest/applinks/3.0/applicationlink/"+wiki, nil); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), `"typeId":"confluence"`) {
+		t.Fatalf("get the confluence link: %d %s", resp.StatusCode, body)
+	}
+}
+
 func TestUserAgents(t *testing.T) {
 	f := newFixture(t, Options{ContextPath: "/jira"})
 	if f.sim.LastUserAgent() != "" || len(f.sim.UserAgents()) != 0 {
