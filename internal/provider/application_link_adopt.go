@@ -23,20 +23,15 @@ func (r *applicationLinkResource) IdentitySchema(_ context.Context, _ resource.I
 // ImportState takes the link's id, its rpc_url (an id that is an http or https URL: the Jira
 // Align URL the link points at), or, from an import block's identity, the id.
 func (r *applicationLinkResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := strings.TrimSpace(req.ID)
-	if req.ID == "" && req.Identity != nil {
-		var ident idIdentity
-		resp.Diagnostics.Append(req.Identity.Get(ctx, &ident)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		id = strings.TrimSpace(ident.ID.ValueString())
-		if isLinkURL(id) {
-			resp.Diagnostics.AddError("Invalid import identity",
-				fmt.Sprintf("identity.id: %q is a URL, not an application link id. To import the link by its rpc_url, "+
-					"give the URL as the import block's id instead of an identity: id = %q.", id, id))
-			return
-		}
+	id, fromIdentity := importID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if fromIdentity && isLinkURL(id) {
+		resp.Diagnostics.AddError("Invalid import identity",
+			fmt.Sprintf("identity.id: %q is a URL, not an application link id. To import the link by its rpc_url, "+
+				"give the URL as the import block's id instead of an identity: id = %q.", id, id))
+		return
 	}
 	switch {
 	case id == "":

@@ -31,20 +31,15 @@ func (r *connectorResource) IdentitySchema(_ context.Context, _ resource.Identit
 // ImportState takes a numeric id, a connector name (anything that is not all digits), or, from an
 // import block's identity, the id.
 func (r *connectorResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := strings.TrimSpace(req.ID)
-	if req.ID == "" && req.Identity != nil {
-		var ident idIdentity
-		resp.Diagnostics.Append(req.Identity.Get(ctx, &ident)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		id = strings.TrimSpace(ident.ID.ValueString())
-		if !numericID.MatchString(id) {
-			resp.Diagnostics.AddError("Invalid import identity",
-				fmt.Sprintf("identity.id: %q is not a numeric Jira Align connector id. To import a connector by its name, "+
-					"give the name as the import block's id instead of an identity: id = %q.", id, id))
-			return
-		}
+	id, fromIdentity := importID(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if fromIdentity && !numericID.MatchString(id) {
+		resp.Diagnostics.AddError("Invalid import identity",
+			fmt.Sprintf("identity.id: %q is not a numeric Jira Align connector id. To import a connector by its name, "+
+				"give the name as the import block's id instead of an identity: id = %q.", id, id))
+		return
 	}
 	switch {
 	case id == "":

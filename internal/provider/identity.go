@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -35,4 +37,15 @@ func setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, id strin
 		return nil
 	}
 	return identity.Set(ctx, idIdentity{ID: types.StringValue(id)})
+}
+
+// importID returns what an import names: the id of `terraform import` or an import block's id,
+// trimmed, or, from an import block's identity, that identity's id; fromIdentity says which.
+func importID(ctx context.Context, req resource.ImportStateRequest, diags *diag.Diagnostics) (id string, fromIdentity bool) {
+	if req.ID != "" || req.Identity == nil {
+		return strings.TrimSpace(req.ID), false
+	}
+	var ident idIdentity
+	diags.Append(req.Identity.Get(ctx, &ident)...)
+	return strings.TrimSpace(ident.ID.ValueString()), true
 }
