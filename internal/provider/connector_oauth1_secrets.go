@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -114,10 +115,14 @@ func oauth1SecretValue(ctx context.Context, plan *oauth1Model, config tfsdk.Conf
 	return wo.ValueString(), oauth1Path(s.wo)
 }
 
-// oauth1WriteOnlyChanging reports whether a configured write-only secret is not known at plan
-// time: its source (a token or key being replaced) changes in this apply, so the connector
-// must be updated to send the new value even when credentials_wo_version stays the same.
-func oauth1WriteOnlyChanging(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) bool {
+// oauth1WriteOnlyChanging reports whether the configured write-only secrets change in this
+// apply, so that the connector must be updated to send them even when credentials_wo_version
+// stays the same: a secret not known at plan time (its source, a token or key, is being
+// replaced), or an access_token_wo other than the token last sent. The second case keeps the
+// update in the plan Terraform makes again at apply time, once the new token is known: without
+// it that plan would equal the prior state whenever nothing else differs, and the update would
+// be skipped.
+func oauth1WriteOnlyChanging(ctx context.Context, config tfsdk.Config, priv privateData, diags *diag.Diagnostics) bool {
 	m := configOAuth1(ctx, config, diags)
 	if m == nil {
 		return false
@@ -127,5 +132,22 @@ func oauth1WriteOnlyChanging(ctx context.Context, config tfsdk.Config, diags *di
 			return true
 		}
 	}
+	if tok := m.AccessTokenWO.ValueString(); tok != "" && priv != nil {
+		sent, d := priv.GetKey(ctx, privateSentToken)
+		diags.Append(d...)
+		return len(sent) > 0 && string(sent) != strconv.Quote(tokenID(tok))
+	}
 	return false
+}
+
+// privateSentToken is the private-state key holding the id (tokenID, the value
+// jira_align_access_token publishes as its id) of the access token last sent to Jira Align.
+const privateSentToken = "sent_access_token_id"
+
+// setSentToken records which access token was last sent ("" for none, as for basic auth).
+func setSentToken(ctx context.Context, p privateSetter, token string) diag.Diagnostics {
+	if token == "" {
+		return p.SetKey(ctx, privateSentToken, nil)
+	}
+	return p.SetKey(ctx, privateSentToken, []byte(strconv.Quote(tokenID(token))))
 }

@@ -352,6 +352,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
+	resp.Diagnostics.Append(setSentToken(ctx, resp.Private, in.AccessToken)...)
 }
 
 func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -422,6 +423,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
 	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
+	resp.Diagnostics.Append(setSentToken(ctx, resp.Private, in.AccessToken)...)
 }
 
 func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -460,7 +462,7 @@ func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	var stateVersion types.Int64
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("credential_version"), &stateVersion)...)
 	applied, ok := appliedVersion(ctx, req.Private)
-	if oauth1WriteOnlyChanging(ctx, req.Config, &resp.Diagnostics) {
+	if oauth1WriteOnlyChanging(ctx, req.Config, req.Private, &resp.Diagnostics) {
 		// A write-only secret's source is replaced in this apply: send the new value even if
 		// credentials_wo_version did not change.
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("credential_version"), types.Int64Unknown())...)
