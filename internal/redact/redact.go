@@ -147,14 +147,14 @@ func Printable(text string, maxRunes int) string {
 			space = b.Len() > 0
 			continue
 		}
+		if space && n < maxRunes {
+			b.WriteByte(' ') // counted like any rune, so that the cut below still holds
+			n++
+		}
+		space = false
 		if n >= maxRunes {
 			b.WriteString("…")
 			break
-		}
-		if space {
-			b.WriteByte(' ')
-			n++
-			space = false
 		}
 		b.WriteRune(r)
 		n++
