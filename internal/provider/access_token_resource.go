@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/lifeline"
@@ -51,23 +52,23 @@ func NewAccessTokenResource() resource.Resource { return &accessTokenResource{} 
 type accessTokenResource struct{ c *clients }
 
 type accessTokenModel struct {
-	Timeouts                  timeouts.Value `tfsdk:"timeouts"`
-	ID                        types.String   `tfsdk:"id"`
-	ConsumerKey               types.String   `tfsdk:"consumer_key"`
-	PrivateKeyPEM             types.String   `tfsdk:"private_key_pem"`
-	JiraURL                   types.String   `tfsdk:"jira_url"`
-	CallbackURL               types.String   `tfsdk:"callback_url"`
-	ApproverUsername          types.String   `tfsdk:"approver_username"`
-	ApproverPasswordWO        types.String   `tfsdk:"approver_password_wo"`
-	ApproverPasswordWOVersion types.Int64    `tfsdk:"approver_password_wo_version"`
-	ExpectedAuthorizedUser    types.String   `tfsdk:"expected_authorized_user"`
-	RenewBefore               types.String   `tfsdk:"renew_before"`
-	Keepers                   types.Map      `tfsdk:"keepers"`
-	Token                     types.String   `tfsdk:"token"`
-	TokenSecret               types.String   `tfsdk:"token_secret"`
-	AuthorizedUser            types.String   `tfsdk:"authorized_user"`
-	CreatedAt                 types.String   `tfsdk:"created_at"`
-	ExpiresAt                 types.String   `tfsdk:"expires_at"`
+	Timeouts                  timeouts.Value       `tfsdk:"timeouts"`
+	ID                        types.String         `tfsdk:"id"`
+	ConsumerKey               types.String         `tfsdk:"consumer_key"`
+	PrivateKeyPEM             types.String         `tfsdk:"private_key_pem"`
+	JiraURL                   types.String         `tfsdk:"jira_url"`
+	CallbackURL               types.String         `tfsdk:"callback_url"`
+	ApproverUsername          types.String         `tfsdk:"approver_username"`
+	ApproverPasswordWO        types.String         `tfsdk:"approver_password_wo"`
+	ApproverPasswordWOVersion types.Int64          `tfsdk:"approver_password_wo_version"`
+	ExpectedAuthorizedUser    types.String         `tfsdk:"expected_authorized_user"`
+	RenewBefore               customtypes.Duration `tfsdk:"renew_before"`
+	Keepers                   types.Map            `tfsdk:"keepers"`
+	Token                     types.String         `tfsdk:"token"`
+	TokenSecret               types.String         `tfsdk:"token_secret"`
+	AuthorizedUser            types.String         `tfsdk:"authorized_user"`
+	CreatedAt                 types.String         `tfsdk:"created_at"`
+	ExpiresAt                 types.String         `tfsdk:"expires_at"`
 }
 
 func (r *accessTokenResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -155,6 +156,7 @@ func (r *accessTokenResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional: true,
 				MarkdownDescription: "A duration such as `720h`: once `expires_at` is that close, the plan replaces the token. " +
 					"Combine with `create_before_destroy` so the connector moves to the new token before the old one is revoked.",
+				CustomType: customtypes.DurationType{},
 				Validators: []validator.String{validators.Duration()},
 			},
 			"keepers": schema.MapAttribute{
@@ -394,11 +396,9 @@ func (r *accessTokenResource) Read(ctx context.Context, req resource.ReadRequest
 			fmt.Sprintf("access token %s now acts as Jira user %q, not %q (the user was renamed in Jira, or the token was replaced outside Terraform): "+
 				"the plan replaces it with a token that acts as %q.", state.ID.ValueString(), user.Name, want, want))
 	}
-	// resp.State already holds the prior state: write it only when the user changed.
-	if user := types.StringValue(user.Name); !state.AuthorizedUser.Equal(user) {
-		state.AuthorizedUser = user
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	}
+	prior := state
+	state.AuthorizedUser = types.StringValue(user.Name)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, &prior, &state)...)
 }
 
 // Update rotates the token when private_key_pem changed (a new token signed with the new key,
@@ -533,14 +533,15 @@ func (r *accessTokenResource) ModifyPlan(ctx context.Context, req resource.Modif
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("expires_at"))
 		return
 	}
-	var renew, expires types.String
+	var renew customtypes.Duration
+	var expires types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("renew_before"), &renew)...)
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("expires_at"), &expires)...)
 	if renew.IsNull() || renew.IsUnknown() || resp.Diagnostics.HasError() {
 		return
 	}
-	d, err := validators.CheckDuration(renew.ValueString())
-	if err != nil {
+	d, ok := customtypes.DurationOf(renew)
+	if !ok {
 		return // reported by the attribute validator
 	}
 	exp, err := time.Parse(time.RFC3339, expires.ValueString())

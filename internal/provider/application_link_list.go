@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
@@ -123,8 +124,8 @@ func (r *applicationLinkListResource) includeLink(ctx context.Context, api *jira
 		Timeouts:   timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)},
 		ID:         types.StringValue(l.ID),
 		Name:       types.StringValue(l.Name),
-		RPCURL:     types.StringValue(l.RPCURL),
-		DisplayURL: types.StringValue(l.DisplayURL),
+		RPCURL:     customtypes.NewURL(l.RPCURL),
+		DisplayURL: customtypes.NewURL(l.DisplayURL),
 	}
 	cons, err := api.GetConsumer(ctx, admin, l.ID)
 	switch {
@@ -137,7 +138,7 @@ func (r *applicationLinkListResource) includeLink(ctx context.Context, api *jira
 		result.Diagnostics.AddError("Cannot read an application link's incoming consumer", errorDetail(ctx, err))
 		return
 	default:
-		m.Consumer = consumerFromJira(nil, cons)
+		m.Consumer = consumerFromJira(cons)
 	}
 	if validators.CheckURL(l.RPCURL) != nil {
 		result.Diagnostics.AddWarning("Application link URL the resource does not accept",

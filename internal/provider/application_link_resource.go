@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
@@ -34,19 +34,19 @@ func NewApplicationLinkResource() resource.Resource { return &applicationLinkRes
 type applicationLinkResource struct{ c *clients }
 
 type applicationLinkModel struct {
-	Timeouts   timeouts.Value `tfsdk:"timeouts"`
-	ID         types.String   `tfsdk:"id"`
-	Name       types.String   `tfsdk:"name"`
-	RPCURL     types.String   `tfsdk:"rpc_url"`
-	DisplayURL types.String   `tfsdk:"display_url"`
-	Consumer   *consumerModel `tfsdk:"consumer"`
+	Timeouts   timeouts.Value  `tfsdk:"timeouts"`
+	ID         types.String    `tfsdk:"id"`
+	Name       types.String    `tfsdk:"name"`
+	RPCURL     customtypes.URL `tfsdk:"rpc_url"`
+	DisplayURL customtypes.URL `tfsdk:"display_url"`
+	Consumer   *consumerModel  `tfsdk:"consumer"`
 }
 
 type consumerModel struct {
-	ConsumerKey  types.String `tfsdk:"consumer_key"`
-	PublicKeyPEM types.String `tfsdk:"public_key_pem"`
-	Name         types.String `tfsdk:"name"`
-	Description  types.String `tfsdk:"description"`
+	ConsumerKey  types.String          `tfsdk:"consumer_key"`
+	PublicKeyPEM customtypes.PublicKey `tfsdk:"public_key_pem"`
+	Name         types.String          `tfsdk:"name"`
+	Description  types.String          `tfsdk:"description"`
 }
 
 func (r *applicationLinkResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -77,6 +77,7 @@ func (r *applicationLinkResource) Schema(ctx context.Context, _ resource.SchemaR
 			"rpc_url": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The Jira Align URL (application URL). One link per URL. Changing it replaces the link.",
+				CustomType:          customtypes.URLType{},
 				Validators:          []validator.String{validators.URL()},
 				PlanModifiers:       replace,
 			},
@@ -84,6 +85,7 @@ func (r *applicationLinkResource) Schema(ctx context.Context, _ resource.SchemaR
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "Display URL; defaults to `rpc_url`. Changing it replaces the link.",
+				CustomType:          customtypes.URLType{},
 				Validators:          []validator.String{validators.URL()},
 				PlanModifiers:       []planmodifier.String{displayURLDefault{}, stringplanmodifier.RequiresReplace()},
 			},
@@ -99,6 +101,7 @@ func (r *applicationLinkResource) Schema(ctx context.Context, _ resource.SchemaR
 					"public_key_pem": schema.StringAttribute{
 						Required:            true,
 						MarkdownDescription: "RSA public key of at least 2048 bits (`jira_align_key_pair.<name>.public_key_pem`): PEM `PUBLIC KEY`, bare base64 of the same, or PEM `RSA PUBLIC KEY` (PKCS#1, sent to Jira as a `PUBLIC KEY`). At refresh it is compared with what Jira holds as a key, not as text, so the form Jira returns it in is not drift.",
+						CustomType:          customtypes.PublicKeyType{},
 						Validators:          []validator.String{validators.PublicKeyPEM()},
 					},
 					"name": schema.StringAttribute{
@@ -131,9 +134,9 @@ func (displayURLDefault) PlanModifyString(ctx context.Context, req planmodifier.
 	if !req.ConfigValue.IsNull() {
 		return
 	}
-	var rpc types.String
+	var rpc customtypes.URL
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("rpc_url"), &rpc)...)
-	resp.PlanValue = rpc
+	resp.PlanValue = rpc.StringValue
 }
 
 func (r *applicationLinkResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -228,9 +231,9 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 		resp.Diagnostics.AddError("Cannot read the Jira application link", errorDetail(ctx, err))
 		return
 	}
+	prior := state
 	state.Name = types.StringValue(link.Name)
-	state.RPCURL = keepSameURL(state.RPCURL, link.RPCURL)
-	state.DisplayURL = keepSameURL(state.DisplayURL, link.DisplayURL)
+	state.RPCURL, state.DisplayURL = customtypes.NewURL(link.RPCURL), customtypes.NewURL(link.DisplayURL)
 
 	cons, err := api.GetConsumer(ctx, admin, id)
 	switch {
@@ -240,23 +243,18 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 		resp.Diagnostics.AddError("Cannot read the application link's incoming consumer", errorDetail(ctx, err))
 		return
 	default:
-		state.Consumer = consumerFromJira(state.Consumer, cons)
+		state.Consumer = consumerFromJira(cons)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, &prior, &state)...)
 }
 
-// consumerFromJira maps the consumer Jira holds into state. The public key keeps prior's text
-// when it is the same key, else it is Jira's key as a PEM "PUBLIC KEY" block.
-func consumerFromJira(prior *consumerModel, cons *jiraapi.Consumer) *consumerModel {
-	pub := types.StringValue(cons.PublicKey)
-	switch {
-	case prior != nil && keyutil.SamePublicKey(prior.PublicKeyPEM.ValueString(), cons.PublicKey):
-		pub = prior.PublicKeyPEM
-	default:
-		if k, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
-			if p, err := keyutil.PublicKeyPEM(k); err == nil {
-				pub = types.StringValue(p)
-			}
+// consumerFromJira maps the consumer Jira holds into state: its key as a PEM "PUBLIC KEY"
+// block (state keeps its own text when it holds the same key, see customtypes.PublicKey).
+func consumerFromJira(cons *jiraapi.Consumer) *consumerModel {
+	pub := customtypes.NewPublicKey(cons.PublicKey)
+	if k, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
+		if p, err := keyutil.PublicKeyPEM(k); err == nil {
+			pub = customtypes.NewPublicKey(p)
 		}
 	}
 	return &consumerModel{
@@ -265,13 +263,6 @@ func consumerFromJira(prior *consumerModel, cons *jiraapi.Consumer) *consumerMod
 		Description:  types.StringValue(cons.Description),
 		PublicKeyPEM: pub,
 	}
-}
-
-func keepSameURL(current types.String, server string) types.String {
-	if !current.IsNull() && strings.TrimRight(current.ValueString(), "/") == strings.TrimRight(server, "/") {
-		return current
-	}
-	return types.StringValue(server)
 }
 
 // Update re-registers the consumer; every other attribute forces replacement.

@@ -3,16 +3,14 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 )
 
 var (
@@ -25,20 +23,6 @@ var (
 func NewConnectorDataSource() datasource.DataSource { return &connectorDataSource{} }
 
 type connectorDataSource struct{ c *clients }
-
-type connectorDataModel struct {
-	ID                   types.String `tfsdk:"id"`
-	Name                 types.String `tfsdk:"name"`
-	JiraURL              types.String `tfsdk:"jira_url"`
-	JiraType             types.String `tfsdk:"jira_type"`
-	AuthType             types.String `tfsdk:"auth_type"`
-	Username             types.String `tfsdk:"username"`
-	ConsumerKey          types.String `tfsdk:"consumer_key"`
-	PublicKeyFingerprint types.String `tfsdk:"public_key_fingerprint"`
-	AccessTokenExpiresAt types.String `tfsdk:"access_token_expires_at"`
-	CredentialVersion    types.Int64  `tfsdk:"credential_version"`
-	UpdatedAt            types.String `tfsdk:"updated_at"`
-}
 
 func (d *connectorDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_align_connector"
@@ -53,13 +37,13 @@ func (d *connectorDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		Attributes: map[string]schema.Attribute{
 			"id":                      schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Numeric connector id. Give `id` or `name`."},
 			"name":                    schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Connector name (matched case-insensitively). Give `id` or `name`."},
-			"jira_url":                computed("Jira base URL."),
+			"jira_url":                schema.StringAttribute{Computed: true, CustomType: customtypes.URLType{}, MarkdownDescription: "Jira base URL."},
 			"jira_type":               computed("`cloud` or `data_center`."),
 			"auth_type":               computed("`basic` or `oauth1`."),
 			"username":                computed("Basic-auth username (null for oauth1)."),
 			"consumer_key":            computed("OAuth consumer key (null for basic)."),
 			"public_key_fingerprint":  computed("`SHA256:` fingerprint of the stored key's public half (null for basic)."),
-			"access_token_expires_at": computed("When the OAuth access token expires (RFC 3339), if known."),
+			"access_token_expires_at": schema.StringAttribute{Computed: true, CustomType: customtypes.TimestampType{}, MarkdownDescription: "When the OAuth access token expires (RFC 3339), if known."},
 			"credential_version":      schema.Int64Attribute{Computed: true, MarkdownDescription: "Counter of credential changes."},
 			"updated_at":              computed("When the connector last changed (RFC 3339)."),
 		},
@@ -76,7 +60,7 @@ func (d *connectorDataSource) Configure(_ context.Context, req datasource.Config
 
 func (d *connectorDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	api := d.c.needAlign(&resp.Diagnostics)
-	var m connectorDataModel
+	var m connectorFields
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -110,19 +94,6 @@ func (d *connectorDataSource) Read(ctx context.Context, req datasource.ReadReque
 			return
 		}
 	}
-	m.ID = types.StringValue(strconv.Itoa(conn.ID))
-	m.Name = types.StringValue(conn.Name)
-	m.JiraURL = types.StringValue(conn.JiraURL)
-	m.JiraType = types.StringValue(jiraTypeName(conn.JiraType))
-	m.AuthType = types.StringValue(conn.AuthType)
-	m.Username = stringOrNull(conn.Username)
-	m.ConsumerKey = stringOrNull(conn.ConsumerKey)
-	m.PublicKeyFingerprint = stringOrNull(conn.PublicKeyFingerprint)
-	m.AccessTokenExpiresAt = types.StringNull()
-	if conn.AccessTokenExpiresAt != nil {
-		m.AccessTokenExpiresAt = types.StringValue(conn.AccessTokenExpiresAt.UTC().Format(time.RFC3339))
-	}
-	m.CredentialVersion = types.Int64Value(int64(conn.CredentialVersion))
-	m.UpdatedAt = types.StringValue(conn.UpdatedAt.UTC().Format(time.RFC3339))
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	m = fields(conn)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, nil, &m)...)
 }

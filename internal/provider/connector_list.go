@@ -81,7 +81,7 @@ func (r *connectorListResource) List(ctx context.Context, req list.ListRequest, 
 			result.Diagnostics.Append(setIdentity(ctx, result.Identity, id)...)
 			if req.IncludeResource {
 				m := connectorModel{Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}}
-				refreshConnector(&m, &conn)
+				m.fromAPI(&conn)
 				result.Diagnostics.Append(result.Resource.Set(ctx, &m)...)
 			}
 			if !push(result) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -24,8 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/modelcmp"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
 
@@ -46,51 +43,6 @@ const privateAppliedVersion = "applied_credential_version"
 func NewConnectorResource() resource.Resource { return &connectorResource{} }
 
 type connectorResource struct{ c *clients }
-
-type connectorModel struct {
-	Timeouts             timeouts.Value `tfsdk:"timeouts"`
-	ID                   types.String   `tfsdk:"id"`
-	Name                 types.String   `tfsdk:"name"`
-	JiraURL              types.String   `tfsdk:"jira_url"`
-	JiraType             types.String   `tfsdk:"jira_type"`
-	Basic                *basicModel    `tfsdk:"basic"`
-	OAuth1               *oauth1Model   `tfsdk:"oauth1"`
-	PublicKeyFingerprint types.String   `tfsdk:"public_key_fingerprint"`
-	CredentialVersion    types.Int64    `tfsdk:"credential_version"`
-	UpdatedAt            types.String   `tfsdk:"updated_at"`
-}
-
-type basicModel struct {
-	Username          types.String `tfsdk:"username"`
-	Password          types.String `tfsdk:"password"`
-	PasswordWO        types.String `tfsdk:"password_wo"`
-	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
-	// PasswordExpiresAt is known to Terraform only: Jira Align does not store it.
-	PasswordExpiresAt validators.Timestamp `tfsdk:"password_expires_at"`
-}
-
-type oauth1Model struct {
-	ConsumerKey          types.String `tfsdk:"consumer_key"`
-	PrivateKeyPEM        types.String `tfsdk:"private_key_pem"`
-	AccessToken          types.String `tfsdk:"access_token"`
-	AccessTokenSecret    types.String `tfsdk:"access_token_secret"`
-	PrivateKeyPEMWO      types.String `tfsdk:"private_key_pem_wo"`
-	AccessTokenWO        types.String `tfsdk:"access_token_wo"`
-	AccessTokenSecretWO  types.String `tfsdk:"access_token_secret_wo"`
-	CredentialsWOVersion types.String `tfsdk:"credentials_wo_version"`
-	AccessTokenExpiresAt types.String `tfsdk:"access_token_expires_at"`
-}
-
-var jiraTypes = map[string]int{"cloud": alignapi.JiraTypeCloud, "data_center": alignapi.JiraTypeDataCenter}
-
-func jiraTypeName(n int) string {
-	for k, v := range jiraTypes {
-		if v == n {
-			return k
-		}
-	}
-	return strconv.Itoa(n)
-}
 
 func (r *connectorResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_align_connector"
@@ -119,6 +71,7 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"jira_url": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Base URL of the Jira the connector talks to: `https` (http only for loopback hosts), no query or fragment.",
+				CustomType:          customtypes.URLType{},
 				Validators:          []validator.String{validators.URL()},
 			},
 			"jira_type": schema.StringAttribute{
@@ -161,7 +114,8 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 					},
 					"password_expires_at": schema.StringAttribute{
 						Optional:   true,
-						CustomType: validators.TimestampType{},
+						CustomType: customtypes.TimestampType{},
+						Validators: []validator.String{validators.RFC3339()},
 						MarkdownDescription: "When the password or API token expires, RFC 3339 (`2027-03-01T00:00:00Z`); Atlassian API tokens expire within a year. " +
 							"Kept in state only (Jira Align does not store it). Once it is within the provider's `expiry_warning` (default 30 days) every plan warns, " +
 							"and louder once it has passed, because the connector then stops syncing: rotate the token with `password_wo` + `password_wo_version` " +
@@ -228,10 +182,11 @@ func (r *connectorResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 					},
 					"access_token_expires_at": schema.StringAttribute{
-						Optional: true,
+						Optional:   true,
+						CustomType: customtypes.TimestampType{},
+						Validators: []validator.String{validators.RFC3339()},
 						MarkdownDescription: "When the access token expires, RFC 3339 (`jira_align_access_token.<name>.expires_at`). Once it is within the provider's " +
 							"`expiry_warning` (default 30 days) every plan warns, and louder once it has passed: set `renew_before` on the token resource to replace it in time.",
-						Validators: []validator.String{validators.RFC3339()},
 					},
 				},
 			},
@@ -261,62 +216,6 @@ func (r *connectorResource) Configure(_ context.Context, req resource.ConfigureR
 	r.c = providerClients(req.ProviderData, &resp.Diagnostics)
 }
 
-// input builds the API body from the plan and, for write-only values, the config.
-func (r *connectorResource) input(ctx context.Context, plan connectorModel, config tfsdk.Config) (alignapi.ConnectorInput, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	in := alignapi.ConnectorInput{
-		Name:     plan.Name.ValueString(),
-		JiraURL:  plan.JiraURL.ValueString(),
-		JiraType: jiraTypes[plan.JiraType.ValueString()],
-	}
-	switch {
-	case plan.Basic != nil:
-		in.AuthType = alignapi.AuthBasic
-		in.Username = plan.Basic.Username.ValueString()
-		in.Password = plan.Basic.Password.ValueString()
-		if in.Password == "" {
-			var wo types.String
-			diags.Append(config.GetAttribute(ctx, path.Root("basic").AtName("password_wo"), &wo)...)
-			in.Password = wo.ValueString()
-		}
-		// No password: the plan allowed it only for an existing basic connector, whose stored
-		// password Jira Align keeps when the update omits it.
-	case plan.OAuth1 != nil:
-		in.AuthType = alignapi.AuthOAuth1
-		in.ConsumerKey = plan.OAuth1.ConsumerKey.ValueString()
-		var keyPath path.Path
-		for i, dst := range []*string{&in.PrivateKeyPEM, &in.AccessToken, &in.AccessTokenSecret} {
-			s := oauth1Secrets[i]
-			// No value: the plan allowed it only for an existing oauth1 connector, whose stored
-			// secret Jira Align keeps when the update omits it.
-			v, from := oauth1SecretValue(ctx, plan.OAuth1, config, s, &diags)
-			*dst = v
-			if i == 0 {
-				keyPath = from
-			}
-		}
-		if s := plan.OAuth1.AccessTokenExpiresAt.ValueString(); s != "" {
-			t, err := validators.CheckRFC3339(s)
-			if err != nil {
-				attrError(&diags, path.Root("oauth1").AtName("access_token_expires_at"), "Invalid timestamp", err.Error())
-			}
-			t = t.UTC()
-			in.AccessTokenExpiresAt = &t
-		}
-		// Values unknown at plan time are checked here, before anything is sent.
-		if err := validators.CheckConsumerKey(in.ConsumerKey); err != nil {
-			attrError(&diags, path.Root("oauth1").AtName("consumer_key"), "Invalid consumer key", err.Error())
-		}
-		if _, err := keyutil.ParsePrivateKeyPEM(in.PrivateKeyPEM); in.PrivateKeyPEM != "" && err != nil {
-			attrError(&diags, keyPath, "Invalid private key", err.Error())
-		}
-	}
-	if err := validators.CheckURL(in.JiraURL); err != nil {
-		attrError(&diags, path.Root("jira_url"), "Invalid URL", err.Error())
-	}
-	return in, diags
-}
-
 func (r *connectorResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	api := r.c.needAlign(&resp.Diagnostics)
 	var plan connectorModel
@@ -326,7 +225,7 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	in, diags := r.input(ctx, plan, req.Config)
+	in, diags := plan.toAPI(ctx, req.Config)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -339,20 +238,15 @@ func (r *connectorResource) Create(ctx context.Context, req resource.CreateReque
 			// The operation ran out of time, but the connector exists: keep it in state with
 			// the error, so Terraform tracks it (as tainted, replaced at the next apply)
 			// instead of leaving it behind.
-			applyConnector(&plan, uc.Connector)
-			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-			resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
-			resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, uc.Connector.CredentialVersion)...)
+			plan.fromAPI(uc.Connector)
+			resp.Diagnostics.Append(saveConnector(ctx, &resp.State, resp.Identity, resp.Private, &plan, uc.Connector.CredentialVersion, nil)...)
 		}
 		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot create the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
 	tflog.Info(ctx, "created Jira Align connector", map[string]any{"id": conn.ID, "credential_version": conn.CredentialVersion})
-	applyConnector(&plan, conn)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
-	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
-	resp.Diagnostics.Append(setSentToken(ctx, resp.Private, in.AccessToken)...)
+	plan.fromAPI(conn)
+	resp.Diagnostics.Append(saveConnector(ctx, &resp.State, resp.Identity, resp.Private, &plan, conn.CredentialVersion, &in.AccessToken)...)
 }
 
 func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -382,11 +276,8 @@ func (r *connectorResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	prior := state
-	refreshConnector(&state, conn)
-	// resp.State already holds the prior state: write it only when the refresh changed something.
-	if !modelcmp.Equal(prior, state) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	}
+	state.fromAPI(conn)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, &prior, &state)...)
 	if _, ok := appliedVersion(ctx, req.Private); !ok {
 		// Imported: adopt the current credentials as the baseline.
 		resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
@@ -407,7 +298,7 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 	if !ok {
 		return
 	}
-	in, diags := r.input(ctx, plan, req.Config)
+	in, diags := plan.toAPI(ctx, req.Config)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -418,12 +309,8 @@ func (r *connectorResource) Update(ctx context.Context, req resource.UpdateReque
 		addConnectorAPIError(ctx, &resp.Diagnostics, "Cannot update the Jira Align connector", err, plan.Basic != nil && plan.Basic.Password.IsNull())
 		return
 	}
-	plan.ID = state.ID
-	applyConnector(&plan, conn)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.ID.ValueString())...)
-	resp.Diagnostics.Append(setAppliedVersion(ctx, resp.Private, conn.CredentialVersion)...)
-	resp.Diagnostics.Append(setSentToken(ctx, resp.Private, in.AccessToken)...)
+	plan.fromAPI(conn)
+	resp.Diagnostics.Append(saveConnector(ctx, &resp.State, resp.Identity, resp.Private, &plan, conn.CredentialVersion, &in.AccessToken)...)
 }
 
 func (r *connectorResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -483,73 +370,6 @@ func (r *connectorResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 }
 
-// applyConnector writes the server's view into a model built from the plan (secrets stay as planned).
-func applyConnector(m *connectorModel, c *alignapi.Connector) {
-	m.ID = types.StringValue(strconv.Itoa(c.ID))
-	m.CredentialVersion = types.Int64Value(int64(c.CredentialVersion))
-	m.UpdatedAt = types.StringValue(c.UpdatedAt.UTC().Format(time.RFC3339))
-	m.PublicKeyFingerprint = stringOrNull(c.PublicKeyFingerprint)
-	if m.OAuth1 != nil && c.AccessTokenExpiresAt != nil {
-		m.OAuth1.AccessTokenExpiresAt = sameTimeOr(m.OAuth1.AccessTokenExpiresAt, *c.AccessTokenExpiresAt)
-	}
-}
-
-// refreshConnector maps every non-secret field of the server's connector into state, keeping
-// the state's secrets and, where the server's value means the same, the state's spelling. The
-// id stays the state's: the client refuses an answer about another connector.
-func refreshConnector(m *connectorModel, c *alignapi.Connector) {
-	m.Name = types.StringValue(c.Name)
-	if m.JiraURL.IsNull() || strings.TrimRight(m.JiraURL.ValueString(), "/") != strings.TrimRight(c.JiraURL, "/") {
-		m.JiraURL = types.StringValue(c.JiraURL)
-	}
-	m.JiraType = types.StringValue(jiraTypeName(c.JiraType))
-	switch c.AuthType {
-	case alignapi.AuthBasic:
-		b := &basicModel{Password: types.StringNull(), PasswordWO: types.StringNull(), PasswordWOVersion: types.Int64Null(), PasswordExpiresAt: validators.NewTimestampNull()}
-		if m.Basic != nil {
-			b.Password, b.PasswordWOVersion, b.PasswordExpiresAt = m.Basic.Password, m.Basic.PasswordWOVersion, m.Basic.PasswordExpiresAt
-		}
-		b.Username = stringOrNull(c.Username)
-		m.Basic, m.OAuth1 = b, nil
-	case alignapi.AuthOAuth1:
-		o := &oauth1Model{PrivateKeyPEM: types.StringNull(), AccessToken: types.StringNull(), AccessTokenSecret: types.StringNull(),
-			PrivateKeyPEMWO: types.StringNull(), AccessTokenWO: types.StringNull(), AccessTokenSecretWO: types.StringNull(),
-			CredentialsWOVersion: types.StringNull(), AccessTokenExpiresAt: types.StringNull()}
-		if m.OAuth1 != nil {
-			o.PrivateKeyPEM, o.AccessToken, o.AccessTokenSecret = m.OAuth1.PrivateKeyPEM, m.OAuth1.AccessToken, m.OAuth1.AccessTokenSecret
-			o.CredentialsWOVersion = m.OAuth1.CredentialsWOVersion
-			o.AccessTokenExpiresAt = m.OAuth1.AccessTokenExpiresAt
-		}
-		o.ConsumerKey = stringOrNull(c.ConsumerKey)
-		if c.AccessTokenExpiresAt == nil {
-			o.AccessTokenExpiresAt = types.StringNull()
-		} else {
-			o.AccessTokenExpiresAt = sameTimeOr(o.AccessTokenExpiresAt, *c.AccessTokenExpiresAt)
-		}
-		m.Basic, m.OAuth1 = nil, o
-	}
-	m.PublicKeyFingerprint = stringOrNull(c.PublicKeyFingerprint)
-	m.CredentialVersion = types.Int64Value(int64(c.CredentialVersion))
-	m.UpdatedAt = types.StringValue(c.UpdatedAt.UTC().Format(time.RFC3339))
-}
-
-// sameTimeOr keeps the state's text when it names the same instant as t, else t in RFC 3339 UTC.
-func sameTimeOr(current types.String, t time.Time) types.String {
-	if !current.IsNull() && !current.IsUnknown() {
-		if ct, err := time.Parse(time.RFC3339, current.ValueString()); err == nil && ct.Equal(t) {
-			return current
-		}
-	}
-	return types.StringValue(t.UTC().Format(time.RFC3339))
-}
-
-func stringOrNull(s *string) types.String {
-	if s == nil {
-		return types.StringNull()
-	}
-	return types.StringValue(*s)
-}
-
 // privateData is the part of privatestate.ProviderData the resources use.
 type privateData interface {
 	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
@@ -557,6 +377,19 @@ type privateData interface {
 
 type privateSetter interface {
 	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// saveConnector writes a connector Jira Align holds to state after a create or update: the
+// model, the identity, the credential version now applied and, when one was sent, the id of the
+// access token sent (see setSentToken; nil when the create is not confirmed).
+func saveConnector(ctx context.Context, st *tfsdk.State, id *tfsdk.ResourceIdentity, p privateSetter, m *connectorModel, version int, sentToken *string) diag.Diagnostics {
+	diags := writeState(ctx, st, nil, m)
+	diags.Append(setIdentity(ctx, id, m.ID.ValueString())...)
+	diags.Append(setAppliedVersion(ctx, p, version)...)
+	if sentToken != nil {
+		diags.Append(setSentToken(ctx, p, *sentToken)...)
+	}
+	return diags
 }
 
 func appliedVersion(ctx context.Context, p privateData) (int, bool) {
@@ -573,14 +406,4 @@ func appliedVersion(ctx context.Context, p privateData) (int, bool) {
 
 func setAppliedVersion(ctx context.Context, p privateSetter, v int) diag.Diagnostics {
 	return p.SetKey(ctx, privateAppliedVersion, []byte(strconv.Itoa(v)))
-}
-
-// connectorID parses the numeric Jira Align id kept in state.
-func connectorID(v types.String, diags *diag.Diagnostics) (int, bool) {
-	id, err := strconv.Atoi(v.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("id"), "Invalid connector id", fmt.Sprintf("%q is not a numeric Jira Align connector id.", v.ValueString()))
-		return 0, false
-	}
-	return id, true
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 )
 
 // A Jira connector whose credential expired stops syncing without a word in Jira Align, so the
@@ -26,8 +26,8 @@ var (
 // warning window.
 func warnCredentialExpiry(ctx context.Context, plan tfsdk.Plan, now time.Time, window time.Duration, diags *diag.Diagnostics) {
 	var name types.String
-	var basicExp validators.Timestamp
-	var oauthExp types.String
+	var basicExp customtypes.Timestamp
+	var oauthExp customtypes.Timestamp
 	// A parent that is null yields a null child; any failure simply means no warning.
 	var ds diag.Diagnostics
 	ds.Append(plan.GetAttribute(ctx, path.Root("name"), &name)...)
@@ -40,13 +40,11 @@ func warnCredentialExpiry(ctx context.Context, plan tfsdk.Plan, now time.Time, w
 	if !name.IsNull() && !name.IsUnknown() {
 		connector = fmt.Sprintf("connector %q", name.ValueString())
 	}
-	if exp, ok := basicExp.Time(); ok {
+	if exp, ok := customtypes.TimeOf(basicExp); ok {
 		addExpiryWarning(diags, pathPasswordExpiresAt, basicExpiry, connector, exp, now, window)
 	}
-	if !oauthExp.IsNull() && !oauthExp.IsUnknown() {
-		if exp, err := validators.CheckRFC3339(oauthExp.ValueString()); err == nil {
-			addExpiryWarning(diags, pathAccessTokenExpiresAt, oauthExpiry{window: window}, connector, exp, now, window)
-		}
+	if exp, ok := customtypes.TimeOf(oauthExp); ok {
+		addExpiryWarning(diags, pathAccessTokenExpiresAt, oauthExpiry{window: window}, connector, exp, now, window)
 	}
 }
 

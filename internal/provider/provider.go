@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
@@ -22,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/alignapi"
+	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/httpx"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/redact"
@@ -70,7 +72,7 @@ type providerModel struct {
 	JiraUsername   types.String         `tfsdk:"jira_username"`
 	JiraPassword   types.String         `tfsdk:"jira_password"`
 	CACertPEM      types.String         `tfsdk:"ca_cert_pem"`
-	RequestTimeout types.String         `tfsdk:"request_timeout"`
+	RequestTimeout customtypes.Duration `tfsdk:"request_timeout"`
 	MaxRetries     types.Int64          `tfsdk:"max_retries"`
 	ExpiryWarning  timetypes.GoDuration `tfsdk:"expiry_warning"`
 }
@@ -113,12 +115,14 @@ func (p *jiraProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp 
 			},
 			"request_timeout": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Bound on each HTTP attempt, as a duration (default `60s`). A `Retry-After` longer than this ends the retries.",
+				CustomType:          customtypes.DurationType{},
 				Validators:          []validator.String{validators.Duration()},
+				MarkdownDescription: "Bound on each HTTP attempt, as a duration (default `60s`). A `Retry-After` longer than this ends the retries.",
 			},
 			"max_retries": schema.Int64Attribute{
 				Optional:            true,
 				MarkdownDescription: "Retries after a network error, 429 or 5xx, with exponential backoff and jitter that honours `Retry-After` (default 5, 0 disables).",
+				Validators:          []validator.Int64{validators.NamedInt64(int64validator.Between(0, 20))},
 			},
 			"expiry_warning": schema.StringAttribute{
 				Optional:   true,
@@ -191,7 +195,7 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	for name, v := range map[string]types.String{
 		"align_url": cfg.AlignURL, "align_api_token": cfg.AlignAPIToken, "jira_url": cfg.JiraURL,
 		"jira_username": cfg.JiraUsername, "jira_password": cfg.JiraPassword, "ca_cert_pem": cfg.CACertPEM,
-		"request_timeout": cfg.RequestTimeout,
+		"request_timeout": cfg.RequestTimeout.StringValue,
 	} {
 		if v.IsUnknown() {
 			resp.Diagnostics.AddAttributeError(path.Root(name), "Unknown provider setting",
@@ -209,19 +213,12 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	// Every request names this build and the CLI that runs it (Terraform or OpenTofu, which
 	// reports its own version here).
 	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: httpx.UserAgent(p.version, req.TerraformVersion)}
-	if s := cfg.RequestTimeout.ValueString(); s != "" {
-		d, err := validators.CheckDuration(s)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout", err.Error())
-		}
+	// The schema validated request_timeout and max_retries.
+	if d, ok := customtypes.DurationOf(cfg.RequestTimeout); ok {
 		settings.RequestTimeout = d
 	}
 	if !cfg.MaxRetries.IsNull() && !cfg.MaxRetries.IsUnknown() {
-		n := cfg.MaxRetries.ValueInt64()
-		if n < 0 || n > 20 {
-			resp.Diagnostics.AddAttributeError(path.Root("max_retries"), "Invalid max_retries", fmt.Sprintf("max_retries is %d: use 0 (no retries) to 20.", n))
-		}
-		settings.MaxRetries = int(n)
+		settings.MaxRetries = int(cfg.MaxRetries.ValueInt64())
 	}
 	hc, err := httpx.New(settings)
 	if err != nil {

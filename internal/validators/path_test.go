@@ -4,16 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr/xattr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 func TestAtPath(t *testing.T) {
@@ -48,6 +45,10 @@ func TestValidatorsStartWithThePath(t *testing.T) {
 		{PublicKeyPEM(), path.Root("consumer").AtName("public_key_pem"), "nope", "consumer.public_key_pem: "},
 		{PrivateKeyPEM(), path.Root("oauth1").AtName("private_key_pem"), "nope", "oauth1.private_key_pem: "},
 		{RFC3339(), path.Root("oauth1").AtName("access_token_expires_at"), "soon", `oauth1.access_token_expires_at: "soon" is not an RFC 3339 timestamp`},
+		{RFC3339(), path.Root("basic").AtName("password_expires_at"), "10000-01-01T00:00:00Z", "basic.password_expires_at: "},
+		{RFC3339(), path.Root("basic").AtName("password_expires_at"), "0000-01-01T00:00:00+01:00", `basic.password_expires_at: "0000-01-01T00:00:00+01:00" falls outside the years 0000 to 9999`},
+		{Duration(), path.Root("renew_before"), "0s", `renew_before: "0s" must be positive`},
+		{Duration(), path.Root("request_timeout"), "soon", `request_timeout: "soon" is not a duration`},
 		{URL(), path.Root("jira_url"), "http://jira.example.com", `jira_url: "http://jira.example.com" uses http`},
 		{Named(stringvalidator.LengthAtLeast(1)), path.Root("basic").AtName("username"), "", "basic.username: Attribute basic.username string length must be at least 1"},
 	}
@@ -88,57 +89,4 @@ func TestPrefixPathsKeepsSeverityAndPathlessDiagnostics(t *testing.T) {
 	if out[1].Detail() != "no path" {
 		t.Errorf("pathless diagnostic changed: %q", out[1].Detail())
 	}
-}
-
-func TestTimestamp(t *testing.T) {
-	ctx := context.Background()
-	p := path.Root("basic").AtName("password_expires_at")
-	for in, want := range map[string]string{
-		"2027-03-01":                `basic.password_expires_at: "2027-03-01" is not an RFC 3339 timestamp`,
-		"10000-01-01T00:00:00Z":     "basic.password_expires_at: ",
-		"0000-01-01T00:00:00+01:00": "basic.password_expires_at: \"0000-01-01T00:00:00+01:00\" falls outside the years 0000 to 9999",
-	} {
-		var resp xattr.ValidateAttributeResponse
-		NewTimestampValue(in).ValidateAttribute(ctx, xattr.ValidateAttributeRequest{Path: p}, &resp)
-		if len(resp.Diagnostics) != 1 || !strings.HasPrefix(resp.Diagnostics[0].Detail(), want) {
-			t.Errorf("%q: %v, want a detail starting %q", in, resp.Diagnostics, want)
-		}
-	}
-	var resp xattr.ValidateAttributeResponse
-	NewTimestampValue("2027-03-01T00:00:00+01:00").ValidateAttribute(ctx, xattr.ValidateAttributeRequest{Path: p}, &resp)
-	if resp.Diagnostics.HasError() {
-		t.Errorf("valid timestamp rejected: %v", resp.Diagnostics)
-	}
-	if tm, ok := NewTimestampValue("2027-03-01T00:00:00+01:00").Time(); !ok || !tm.Equal(mustTime(t, "2027-02-28T23:00:00Z")) {
-		t.Errorf("Time() = %v %v", tm, ok)
-	}
-	if _, ok := NewTimestampNull().Time(); ok {
-		t.Error("a null timestamp has a time")
-	}
-	eq, diags := NewTimestampValue("2027-03-01T00:00:00Z").StringSemanticEquals(ctx, NewTimestampValue("2027-03-01T00:00:00+00:00"))
-	if !eq || diags.HasError() {
-		t.Errorf("Z and +00:00 differ: %v %v", eq, diags)
-	}
-	v, err := TimestampType{}.ValueFromTerraform(ctx, mustTF(t, NewTimestampValue("2027-03-01T00:00:00Z")))
-	if err != nil || !v.Equal(NewTimestampValue("2027-03-01T00:00:00Z")) {
-		t.Errorf("round trip: %v %v", v, err)
-	}
-}
-
-func mustTF(t *testing.T, v Timestamp) tftypes.Value {
-	t.Helper()
-	tv, err := v.ToTerraformValue(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tv
-}
-
-func mustTime(t *testing.T, s string) time.Time {
-	t.Helper()
-	tm, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tm
 }

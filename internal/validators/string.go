@@ -71,14 +71,18 @@ func PrivateKeyPEM() validator.String {
 
 // PublicKeyPEM validates an RSA public key (PEM or bare base64 SubjectPublicKeyInfo) of at least 2048 bits.
 func PublicKeyPEM() validator.String {
-	return checkFunc{desc: "an RSA public key as PEM or bare base64 SubjectPublicKeyInfo, at least 2048 bits", summary: "Invalid public key", check: func(s string) error {
-		k, err := keyutil.ParsePublicKey(s)
-		if err != nil {
-			return err
-		}
-		if k.N.BitLen() < keyutil.MinRSABits {
-			return errTooSmall(k.N.BitLen())
-		}
-		return nil
-	}}
+	return checkFunc{desc: "an RSA public key as PEM or bare base64 SubjectPublicKeyInfo, at least 2048 bits", summary: "Invalid public key", check: CheckPublicKey}
+}
+
+// CheckPublicKey enforces an RSA public key (PEM or bare base64 SubjectPublicKeyInfo) of at
+// least 2048 bits.
+func CheckPublicKey(s string) error {
+	k, err := keyutil.ParsePublicKey(s)
+	if err != nil {
+		return err
+	}
+	if k.N.BitLen() < keyutil.MinRSABits {
+		return errTooSmall(k.N.BitLen())
+	}
+	return nil
 }
