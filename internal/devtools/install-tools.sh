@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the pinned tools this project tests and documents with into ./bin.
-# Re-runs are cheap: each tool is skipped when its binary already reports the pinned version.
+# Terraform 1.5.7, golangci-lint, tfplugindocs and goreleaser are Go tools pinned the Go way: each
+# has a module under internal/devtools/tools/ whose go.mod names it in a `tool` line and whose
+# go.sum pins its whole dependency graph; `go install tool` there is a no-op when bin/ is current.
+# Terraform 1.16.4 and OpenTofu cannot be built as dependencies (their go.mod files replace
+# modules), so they are built from copies of their released modules, and skipped when the binary
+# already reports the pinned version.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN="$PWD/bin"
@@ -8,21 +13,13 @@ mkdir -p "$BIN"
 export GOBIN="$BIN"
 export GOFLAGS=-buildvcs=false
 
-TERRAFORM_VERSION=1.5.7
 TERRAFORM_NEW_VERSION=1.16.4
 TOFU_VERSION=1.12.6
-GOLANGCI_VERSION=v2.15.0
-TFPLUGINDOCS_VERSION=v0.25.0
-GORELEASER_VERSION=v2.15.1
 
 want() { # want <tool> -> 0 when the tool must be built
   case "$1" in
-    terraform) [ -x "$BIN/terraform" ] && "$BIN/terraform" version 2>/dev/null | head -1 | grep -q "v$TERRAFORM_VERSION" && return 1 ;;
     terraform-new) [ -x "$BIN/terraform-$TERRAFORM_NEW_VERSION" ] && "$BIN/terraform-$TERRAFORM_NEW_VERSION" version 2>/dev/null | head -1 | grep -qx "Terraform v$TERRAFORM_NEW_VERSION" && return 1 ;;
     tofu) [ -x "$BIN/tofu" ] && TF_CLI_CONFIG_FILE=/dev/null "$BIN/tofu" version 2>/dev/null | head -1 | grep -qx "OpenTofu v$TOFU_VERSION" && return 1 ;;
-    golangci-lint) [ -x "$BIN/golangci-lint" ] && "$BIN/golangci-lint" version 2>/dev/null | grep -q "${GOLANGCI_VERSION#v}" && return 1 ;;
-    tfplugindocs) [ -x "$BIN/tfplugindocs" ] && [ -f "$BIN/.tfplugindocs-$TFPLUGINDOCS_VERSION" ] && return 1 ;;
-    goreleaser) [ -x "$BIN/goreleaser" ] && "$BIN/goreleaser" --version 2>/dev/null | grep -Eq "GitVersion:[[:space:]]*v?${GORELEASER_VERSION#v}$" && return 1 ;;
   esac
   return 0
 }
@@ -32,10 +29,11 @@ tools=("$@")
 
 for t in "${tools[@]}"; do
   want "$t" || { echo "install-tools: $t already at pinned version"; continue; }
-  echo "install-tools: building $t"
+  echo "install-tools: $t"
   case "$t" in
-    terraform)
-      go install "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" ;;
+    terraform | golangci-lint | tfplugindocs | goreleaser)
+      # goreleaser is for make release-snapshot; not in the default set, which make test needs.
+      (cd "internal/devtools/tools/$t" && go install tool) ;;
     terraform-new)
       # Terraform 1.16's go.mod requires and replaces nested modules under internal/ that the
       # module zip does not carry, so `go install mod@ver` refuses it. Build from a copy of the
@@ -58,14 +56,6 @@ for t in "${tools[@]}"; do
       chmod -R u+w "$work"
       (cd "$work" && go build -ldflags "-X github.com/opentofu/opentofu/version.dev=no" -o "$BIN/tofu" ./cmd/tofu)
       rm -rf "$work" ;;
-    golangci-lint)
-      go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_VERSION" ;;
-    tfplugindocs)
-      go install "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$TFPLUGINDOCS_VERSION"
-      touch "$BIN/.tfplugindocs-$TFPLUGINDOCS_VERSION" ;;
-    goreleaser)
-      # Release archives (make release-snapshot); not in the default set, which make test needs.
-      go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION" ;;
     *) echo "install-tools: unknown tool $t" >&2; exit 2 ;;
   esac
 done
