@@ -239,12 +239,22 @@ func (r *accessTokenResource) Create(ctx context.Context, req resource.CreateReq
 	if !ok {
 		return
 	}
-	if diags := resp.State.Set(ctx, &plan); diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if rerr := revokeDetached(ctx, api, consumer, plan.Token.ValueString(), plan.TokenSecret.ValueString()); rerr != nil {
-			resp.Diagnostics.AddError("Cannot revoke the unsaved token", rerr.Error())
-		}
+	saveIssued(ctx, &resp.State, &plan, api, consumer, &resp.Diagnostics)
+}
+
+// saveIssued writes the model holding a token just issued to state; should that fail, the
+// token is revoked, so that no token lives that no state names. It reports whether state holds
+// the token.
+func saveIssued(ctx context.Context, st *tfsdk.State, m *accessTokenModel, api *jiraapi.Client, consumer jiraapi.OAuthConsumer, diags *diag.Diagnostics) bool {
+	d := writeState(ctx, st, nil, m)
+	diags.Append(d...)
+	if !d.HasError() {
+		return true
 	}
+	if err := revokeDetached(ctx, api, consumer, m.Token.ValueString(), m.TokenSecret.ValueString()); err != nil {
+		diags.AddError("Cannot revoke the unsaved token", err.Error())
+	}
+	return false
 }
 
 // issue obtains a new token for m's consumer key and private key, approved as configured (the
@@ -415,7 +425,7 @@ func (r *accessTokenResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	plan.ApproverPasswordWO = types.StringNull()
 	if plan.PrivateKeyPEM.Equal(state.PrivateKeyPEM) {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(writeState(ctx, &resp.State, nil, &plan)...)
 		return
 	}
 	// Key rotation. The new token comes first: until it exists, the old one (and the state
@@ -425,11 +435,7 @@ func (r *accessTokenResource) Update(ctx context.Context, req resource.UpdateReq
 	if !ok {
 		return
 	}
-	if diags := resp.State.Set(ctx, &plan); diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if rerr := revokeDetached(ctx, api, consumer, plan.Token.ValueString(), plan.TokenSecret.ValueString()); rerr != nil {
-			resp.Diagnostics.AddError("Cannot revoke the unsaved token", rerr.Error())
-		}
+	if !saveIssued(ctx, &resp.State, &plan, api, consumer, &resp.Diagnostics) {
 		return
 	}
 	// The new token is signed with the key Jira holds: whatever Read found about the old one no

@@ -177,7 +177,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 			// error, so Terraform tracks it (as tainted, replaced at the next apply) instead of
 			// leaving it behind.
 			plan.ID = types.StringValue(ue.Link.ID)
-			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			resp.Diagnostics.Append(writeState(ctx, &resp.State, nil, &plan)...)
 		}
 		resp.Diagnostics.AddError("Cannot create the Jira application link", errorDetail(ctx, err))
 		return
@@ -202,7 +202,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 	}
 	tflog.Info(ctx, "created Jira application link", map[string]any{"id": link.ID, "consumer_key": plan.Consumer.ConsumerKey.ValueString()})
 	plan.ID = types.StringValue(link.ID)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, nil, &plan)...)
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, link.ID)...)
 }
 
@@ -283,7 +283,7 @@ func (r *applicationLinkResource) Update(ctx context.Context, req resource.Updat
 		addConsumerError(ctx, &resp.Diagnostics, "Cannot update the incoming consumer", err, "")
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, nil, &plan)...)
 	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.ID.ValueString())...)
 }
 

@@ -123,7 +123,7 @@ func (r *keyPairResource) Create(ctx context.Context, req resource.CreateRequest
 	m.PublicKeyPEM = types.StringValue(pub)
 	m.PublicKeyFingerprint = types.StringValue(fp)
 	m.CreatedAt = types.StringValue(time.Now().UTC().Format(time.RFC3339))
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, nil, &m)...)
 }
 
 // Read has nothing remote to refresh: the key lives only in state.
@@ -133,7 +133,7 @@ func (r *keyPairResource) Read(context.Context, resource.ReadRequest, *resource.
 func (r *keyPairResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var m keyPairModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(writeState(ctx, &resp.State, nil, &m)...)
 }
 
 // Delete forgets the key; nothing remote holds it.

@@ -191,85 +191,112 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	// Unknown values (from resources not yet created) cannot configure a client.
-	for name, v := range map[string]types.String{
-		"align_url": cfg.AlignURL, "align_api_token": cfg.AlignAPIToken, "jira_url": cfg.JiraURL,
-		"jira_username": cfg.JiraUsername, "jira_password": cfg.JiraPassword, "ca_cert_pem": cfg.CACertPEM,
-		"request_timeout": cfg.RequestTimeout.StringValue,
-	} {
-		if v.IsUnknown() {
-			resp.Diagnostics.AddAttributeError(path.Root(name), "Unknown provider setting",
-				fmt.Sprintf("%s depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.", name))
-		}
+	if cfg.requireKnown(&resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
 	}
-	if cfg.ExpiryWarning.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Unknown provider setting",
-			"expiry_warning depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.")
+	hc, err := httpx.New(cfg.httpSettings(p.version, req.TerraformVersion))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ca_cert_pem"), "Invalid ca_cert_pem", err.Error())
+		return
 	}
+	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning, signingKeys: &keyring{}, version: p.version}
+	c.configureExpiryWarning(cfg, &resp.Diagnostics)
+	alignToken := c.configureAlign(cfg, &resp.Diagnostics)
+	c.configureJira(cfg, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	c.secrets = []string{alignToken, c.jiraUser.Password}
+	resp.DataSourceData = c
+	resp.ResourceData = c
+	resp.ListResourceData = c
+}
 
-	// Every request names this build and the CLI that runs it (Terraform or OpenTofu, which
-	// reports its own version here).
-	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: httpx.UserAgent(p.version, req.TerraformVersion)}
-	// The schema validated request_timeout and max_retries.
+// requireKnown refuses settings whose values are known only after apply (from resources not
+// yet created): they cannot configure a client.
+func (cfg providerModel) requireKnown(diags *diag.Diagnostics) {
+	for name, v := range map[string]types.String{
+		"align_url": cfg.AlignURL, "align_api_token": cfg.AlignAPIToken, "jira_url": cfg.JiraURL,
+		"jira_username": cfg.JiraUsername, "jira_password": cfg.JiraPassword, "ca_cert_pem": cfg.CACertPEM,
+		"request_timeout": cfg.RequestTimeout.StringValue, "expiry_warning": cfg.ExpiryWarning.StringValue,
+	} {
+		if v.IsUnknown() {
+			diags.AddAttributeError(path.Root(name), "Unknown provider setting",
+				fmt.Sprintf("%s depends on a value known only after apply; the provider needs it at plan time. Set it from a variable or an existing resource.", name))
+		}
+	}
+}
+
+// httpSettings are the HTTP client's settings. Every request names this build and the CLI that
+// runs it (Terraform or OpenTofu, which reports its own version here). The schema validated
+// request_timeout and max_retries.
+func (cfg providerModel) httpSettings(version, cliVersion string) httpx.Settings {
+	settings := httpx.Settings{MaxRetries: -1, CACertPEM: cfg.CACertPEM.ValueString(), UserAgent: httpx.UserAgent(version, cliVersion)}
 	if d, ok := customtypes.DurationOf(cfg.RequestTimeout); ok {
 		settings.RequestTimeout = d
 	}
 	if !cfg.MaxRetries.IsNull() && !cfg.MaxRetries.IsUnknown() {
 		settings.MaxRetries = int(cfg.MaxRetries.ValueInt64())
 	}
-	hc, err := httpx.New(settings)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("ca_cert_pem"), "Invalid ca_cert_pem", err.Error())
-	}
-	if resp.Diagnostics.HasError() {
+	return settings
+}
+
+// configureExpiryWarning sets how long before a credential expires the plan warns, from
+// expiry_warning or its environment variable (checked here: the variable bypasses the schema).
+func (c *clients) configureExpiryWarning(cfg providerModel, diags *diag.Diagnostics) {
+	s := valueOrEnv(cfg.ExpiryWarning.StringValue, EnvExpiryWarning)
+	if s == "" {
 		return
 	}
-
-	c := &clients{http: hc, now: p.now, expiryWarning: DefaultExpiryWarning, signingKeys: &keyring{}, version: p.version}
-	if s := valueOrEnv(cfg.ExpiryWarning.StringValue, EnvExpiryWarning); s != "" {
-		d, err := time.ParseDuration(s)
-		switch {
-		case err != nil:
-			resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
-				fmt.Sprintf("expiry_warning (or %s) is %q, not a duration: use a number with a unit, such as \"720h\" (30 days)", EnvExpiryWarning, s))
-		case d < 0:
-			resp.Diagnostics.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
-				fmt.Sprintf("expiry_warning (or %s) is %q: use 0s (warn only once a credential has expired) or a positive duration such as \"720h\"", EnvExpiryWarning, s))
-		}
-		c.expiryWarning = d
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		diags.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
+			fmt.Sprintf("expiry_warning (or %s) is %q, not a duration: use a number with a unit, such as \"720h\" (30 days)", EnvExpiryWarning, s))
+	case d < 0:
+		diags.AddAttributeError(path.Root("expiry_warning"), "Invalid expiry_warning",
+			fmt.Sprintf("expiry_warning (or %s) is %q: use 0s (warn only once a credential has expired) or a positive duration such as \"720h\"", EnvExpiryWarning, s))
 	}
+	c.expiryWarning = d
+}
+
+// configureAlign makes the Jira Align client, or records why the resources that need it cannot
+// run (alignErr); it returns the API token, a secret of every operation.
+func (c *clients) configureAlign(cfg providerModel, diags *diag.Diagnostics) string {
 	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
 	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
 	switch {
 	case alignURL == "":
 		c.alignErr = fmt.Sprintf("Set align_url in the provider block or the environment variable %s to your Jira Align base URL.", EnvAlignURL)
 	case validators.CheckURL(alignURL) != nil:
-		resp.Diagnostics.AddAttributeError(path.Root("align_url"), "Invalid align_url",
+		diags.AddAttributeError(path.Root("align_url"), "Invalid align_url",
 			fmt.Sprintf("align_url (or %s): %v", EnvAlignURL, validators.CheckURL(alignURL)))
 	case alignToken == "":
 		c.alignErr = fmt.Sprintf("Set align_api_token in the provider block or the environment variable %s to a Jira Align API token with admin rights on connectors.", EnvAlignAPIToken)
 	default:
-		ac, err := alignapi.New(alignURL, alignToken, hc)
+		ac, err := alignapi.New(alignURL, alignToken, c.http)
 		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("align_url"), "Invalid align_url", err.Error())
+			diags.AddAttributeError(path.Root("align_url"), "Invalid align_url", err.Error())
 		}
 		c.align = ac
 	}
+	return alignToken
+}
 
+// configureJira makes the Jira client and its administrator's credentials, or records why the
+// resources that need them cannot run (jiraErr).
+func (c *clients) configureJira(cfg providerModel, diags *diag.Diagnostics) {
 	jiraURL := valueOrEnv(cfg.JiraURL, EnvJiraURL)
 	switch {
 	case jiraURL == "":
 		c.jiraErr = fmt.Sprintf("Set jira_url in the provider block or the environment variable %s to your Jira base URL (or jira_url on the resource).", EnvJiraURL)
 	case validators.CheckURL(jiraURL) != nil:
-		resp.Diagnostics.AddAttributeError(path.Root("jira_url"), "Invalid jira_url",
+		diags.AddAttributeError(path.Root("jira_url"), "Invalid jira_url",
 			fmt.Sprintf("jira_url (or %s): %v", EnvJiraURL, validators.CheckURL(jiraURL)))
 	default:
-		jc, err := jiraapi.New(jiraURL, hc)
+		jc, err := jiraapi.New(jiraURL, c.http)
 		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("jira_url"), "Invalid jira_url", err.Error())
+			diags.AddAttributeError(path.Root("jira_url"), "Invalid jira_url", err.Error())
 		}
 		c.jira, c.jiraURL = jc, strings.TrimRight(jiraURL, "/")
 	}
@@ -278,16 +305,9 @@ func (p *jiraProvider) Configure(ctx context.Context, req provider.ConfigureRequ
 		Password: valueOrEnv(cfg.JiraPassword, EnvJiraPassword),
 	}
 	if c.jiraUser.Password != "" && c.jiraUser.Username == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("jira_username"), "Missing jira_username",
+		diags.AddAttributeError(path.Root("jira_username"), "Missing jira_username",
 			fmt.Sprintf("jira_password is set but jira_username is not: set jira_username or %s.", EnvJiraUsername))
 	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c.secrets = []string{alignToken, c.jiraUser.Password}
-	resp.DataSourceData = c
-	resp.ResourceData = c
-	resp.ListResourceData = c
 }
 
 func valueOrEnv(v types.String, env string) string {
