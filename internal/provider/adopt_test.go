@@ -39,41 +39,32 @@ type guidePart struct {
 	texts    []string
 }
 
-// readGuide splits a guide into its sections, keyed by heading ("" before the first one).
+// readGuide splits a guide into its "## " sections, keyed by heading ("" before the first one).
 func readGuide(t *testing.T, file string) map[string]*guidePart {
 	t.Helper()
-	b, err := os.ReadFile(file) //nolint:gosec // the repository's own guide
-	must(t, err)
-	sections := map[string]*guidePart{}
-	cur := &guidePart{files: map[string]string{}}
-	sections[""] = cur
-	var lang string
-	var block []string
-	inBlock := false
-	for _, line := range strings.Split(string(b), "\n") {
-		switch {
-		case !inBlock && strings.HasPrefix(line, "## "):
+	sections := map[string]*guidePart{"": {files: map[string]string{}}}
+	for _, b := range acctest.GuideBlocks(t, file) {
+		heading := ""
+		if len(b.Headings) >= 2 {
+			heading = b.Headings[1]
+		}
+		cur := sections[heading]
+		if cur == nil {
 			cur = &guidePart{files: map[string]string{}}
-			sections[strings.TrimPrefix(line, "## ")] = cur
-		case !inBlock && strings.HasPrefix(line, "```"):
-			inBlock, lang, block = true, strings.TrimPrefix(line, "```"), nil
-		case inBlock && line == "```":
-			inBlock = false
-			text := strings.Join(block, "\n") + "\n"
-			switch lang {
-			case "terraform":
-				if name, ok := strings.CutPrefix(block[0], "# "); ok && !strings.Contains(name, " ") {
-					cur.files[name] = text
-				} else {
-					cur.snippets = append(cur.snippets, text)
-				}
-			case "shell":
-				cur.commands = append(cur.commands, block...)
-			case "text":
-				cur.texts = append(cur.texts, text)
+			sections[heading] = cur
+		}
+		switch b.Lang {
+		case "terraform":
+			first, _, _ := strings.Cut(b.Text, "\n")
+			if name, ok := strings.CutPrefix(first, "# "); ok && !strings.Contains(name, " ") {
+				cur.files[name] = b.Text
+			} else {
+				cur.snippets = append(cur.snippets, b.Text)
 			}
-		case inBlock:
-			block = append(block, line)
+		case "shell":
+			cur.commands = append(cur.commands, strings.Split(strings.TrimSuffix(b.Text, "\n"), "\n")...)
+		case "text":
+			cur.texts = append(cur.texts, b.Text)
 		}
 	}
 	return sections

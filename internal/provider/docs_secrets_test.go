@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
@@ -21,20 +19,7 @@ const secretsGuide = "../../docs/guides/secrets-and-state.md"
 // guideBlock returns the one ```terraform block of a guide that contains marker, verbatim.
 func guideBlock(t *testing.T, guide, marker string) string {
 	t.Helper()
-	raw, err := os.ReadFile(guide)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found []string
-	for _, m := range regexp.MustCompile("(?s)```terraform\n(.*?)```").FindAllStringSubmatch(string(raw), -1) {
-		if strings.Contains(m[1], marker) {
-			found = append(found, m[1])
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%s has %d terraform blocks containing %q, want 1", guide, len(found), marker)
-	}
-	return found[0]
+	return acctest.FindGuideBlock(t, guide, "", "terraform", marker).Text
 }
 
 // guideChainIssued checks the guide's chain (resources named "align", connector "prod") after

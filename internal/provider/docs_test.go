@@ -40,6 +40,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,95 +67,29 @@ type docConfig struct {
 	validateOnly bool
 }
 
-// docsMarker is the HTML comment that marks a block for the docs test.
-var docsMarker = regexp.MustCompile(`^<!--\s*docs-test:\s*([a-z-]+)\s*(.*?)\s*-->$`)
-
 // completeBlocks returns the ```terraform blocks of a Markdown document that sit under a heading
-// containing "Complete" (the nearest heading or any heading above it).
+// containing "Complete" (the nearest heading or any heading above it). The only docs-test
+// marker is validate-only: a block the docs mark as not runnable on loopback.
 func completeBlocks(name, markdown string) ([]docConfig, error) {
-	var (
-		out      []docConfig
-		headings []string // headings[i] is the current heading of level i+1
-		inBlock  bool
-		lang     string
-		start    int
-		body     []string
-		marker   string
-		prev     string // the last non-blank line outside a block
-	)
-	lines := strings.Split(markdown, "\n")
-	for i, line := range lines {
-		trimmed := strings.TrimSpace(line)
-		if inBlock {
-			if trimmed == "```" {
-				inBlock = false
-				if lang == "terraform" && underComplete(headings) {
-					out = append(out, docConfig{
-						name:         fmt.Sprintf("%s:%d (%s)", name, start+1, lastHeading(headings)),
-						text:         strings.Join(body, "\n") + "\n",
-						validateOnly: marker == "validate-only",
-					})
-				}
-				prev = ""
-				continue
-			}
-			body = append(body, line)
-			continue
-		}
-		if strings.HasPrefix(trimmed, "```") {
-			inBlock, lang, start, body, marker = true, strings.TrimSpace(strings.TrimPrefix(trimmed, "```")), i, nil, ""
-			if m := docsMarker.FindStringSubmatch(prev); m != nil {
-				if m[1] != "validate-only" {
-					return nil, fmt.Errorf("%s:%d: unknown docs-test marker %q (known: validate-only)", name, i, m[1])
-				}
-				marker = m[1]
-			}
-			continue
-		}
-		if level := headingLevel(trimmed); level > 0 {
-			for len(headings) < level {
-				headings = append(headings, "")
-			}
-			headings = headings[:level]
-			headings[level-1] = strings.TrimSpace(trimmed[level:])
-		}
-		if trimmed != "" {
-			prev = trimmed
-		}
+	blocks, err := acctest.ParseGuide(name, markdown)
+	if err != nil {
+		return nil, err
 	}
-	if inBlock {
-		return nil, fmt.Errorf("%s:%d: code block never closed", name, start+1)
+	var out []docConfig
+	for _, b := range blocks {
+		if b.Marker != "" && b.Marker != "validate-only" {
+			return nil, fmt.Errorf("%s:%d: unknown docs-test marker %q (known: validate-only)", name, b.Line-1, b.Marker)
+		}
+		if b.Lang != "terraform" || !slices.ContainsFunc(b.Headings, func(h string) bool { return strings.Contains(strings.ToLower(h), "complete") }) {
+			continue
+		}
+		out = append(out, docConfig{
+			name:         fmt.Sprintf("%s:%d (%s)", name, b.Line, b.Heading),
+			text:         b.Text,
+			validateOnly: b.Marker == "validate-only",
+		})
 	}
 	return out, nil
-}
-
-func headingLevel(line string) int {
-	n := 0
-	for n < len(line) && line[n] == '#' {
-		n++
-	}
-	if n == 0 || n > 6 || n == len(line) || line[n] != ' ' {
-		return 0
-	}
-	return n
-}
-
-func underComplete(headings []string) bool {
-	for _, h := range headings {
-		if strings.Contains(strings.ToLower(h), "complete") {
-			return true
-		}
-	}
-	return false
-}
-
-func lastHeading(headings []string) string {
-	for i := len(headings) - 1; i >= 0; i-- {
-		if headings[i] != "" {
-			return headings[i]
-		}
-	}
-	return ""
 }
 
 // docConfigs finds every configuration the docs test runs.

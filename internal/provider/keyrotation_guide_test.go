@@ -2,9 +2,6 @@ package provider_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,46 +16,19 @@ import (
 // oauthGuide is the OAuth setup guide whose key rotation recipe the tests run.
 const oauthGuide = "../../docs/guides/oauth-setup.md"
 
-// guideSection returns the text of the guide's section under the heading line `heading`, up to
-// the next heading of the same or a higher level.
-func guideSection(t *testing.T, heading string) string {
-	t.Helper()
-	raw, err := os.ReadFile(oauthGuide)
-	must(t, err)
-	level := strings.Count(strings.SplitN(heading, " ", 2)[0], "#")
-	var out []string
-	in, fenced := false, false
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "```") {
-			fenced = !fenced // a "#" inside a code block is an HCL comment, not a heading
-		}
-		if !fenced && strings.HasPrefix(line, "#") {
-			if in && strings.Count(strings.SplitN(line, " ", 2)[0], "#") <= level {
-				break
-			}
-			if line == heading {
-				in = true
-				continue
-			}
-		}
-		if in {
-			out = append(out, line)
-		}
-	}
-	if !in {
-		t.Fatalf("%s has no heading %q", oauthGuide, heading)
-	}
-	return strings.Join(out, "\n")
-}
-
-var terraformBlock = regexp.MustCompile("(?s)```terraform\n(.*?)```")
-
-// guideBlocks returns the ```terraform blocks of a section of the guide, in order.
+// guideBlocks returns the terraform blocks of the OAuth guide in the section under the heading
+// line `heading` ("## Complete configuration"), its subsections included.
 func guideBlocks(t *testing.T, heading string) []string {
 	t.Helper()
+	marks, title, _ := strings.Cut(heading, " ")
 	var out []string
-	for _, m := range terraformBlock.FindAllStringSubmatch(guideSection(t, heading), -1) {
-		out = append(out, m[1])
+	for _, b := range acctest.GuideBlocks(t, oauthGuide) {
+		if b.Lang == "terraform" && b.In(len(marks), title) {
+			out = append(out, b.Text)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s has no terraform block under %q", oauthGuide, heading)
 	}
 	return out
 }
@@ -224,6 +194,3 @@ func TestAccChain_keyRotation(t *testing.T) {
 		})
 	}
 }
-
-// cliLabel names the CLI under test by its file name (terraform, terraform-1.16.4, tofu).
-func cliLabel() string { return filepath.Base(os.Getenv("TF_ACC_TERRAFORM_PATH")) }

@@ -1,27 +1,112 @@
 package acctest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // GuideBlock is one fenced code block of a Markdown guide, so that a test runs a recipe exactly
-// as the guide prints it instead of a copy that could drift from it.
+// as the guide prints it instead of a copy that could drift from it. Every test that reads a
+// guide reads it through ParseGuide.
 type GuideBlock struct {
 	// Heading is the text of the nearest heading above the block, without its #s.
 	Heading string
+	// Headings are the headings the block sits under: Headings[i] is the current heading of
+	// level i+1 ("" where the guide skips a level).
+	Headings []string
 	// Lang is the fence's info string ("terraform", "shell", "text", …).
 	Lang string
 	// Text is the block's content, with a final newline.
 	Text string
 	// Line is the 1-based line of the opening fence.
 	Line int
+	// Marker is the name in a "<!-- docs-test: name … -->" comment on the last non-blank line
+	// before the block, if there is one.
+	Marker string
 }
 
-var headingLine = regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
+// In reports whether the block sits in the section whose heading of the given level is title.
+func (b GuideBlock) In(level int, title string) bool {
+	return level >= 1 && len(b.Headings) >= level && b.Headings[level-1] == title
+}
+
+var docsMarker = regexp.MustCompile(`^<!--\s*docs-test:\s*([a-z-]+)\s*(.*?)\s*-->$`)
+
+// headingOf returns the level and text of a Markdown ATX heading ("## Title"), or 0.
+func headingOf(trimmed string) (int, string) {
+	n := 0
+	for n < len(trimmed) && trimmed[n] == '#' {
+		n++
+	}
+	if n == 0 || n > 6 || n == len(trimmed) || trimmed[n] != ' ' {
+		return 0, ""
+	}
+	return n, strings.TrimSpace(strings.TrimRight(strings.TrimSpace(trimmed[n:]), "#"))
+}
+
+// ParseGuide returns every fenced code block of the Markdown text markdown (named name in
+// errors), in order. A fence indented inside a list item indents its content as much: that
+// indentation is dropped. A "#" line inside a block is content (an HCL or shell comment).
+func ParseGuide(name, markdown string) ([]GuideBlock, error) {
+	var (
+		out      []GuideBlock
+		headings []string
+		open     *GuideBlock
+		fence    string
+		indent   int
+		body     strings.Builder
+		prev     string // the last non-blank line outside a block
+	)
+	for i, line := range strings.Split(markdown, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if open != nil {
+			if trimmed == fence {
+				open.Text = body.String()
+				out = append(out, *open)
+				open, prev = nil, ""
+				continue
+			}
+			n := 0
+			for n < indent && n < len(line) && line[n] == ' ' {
+				n++
+			}
+			body.WriteString(line[n:] + "\n")
+			continue
+		}
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			fence = trimmed[:3]
+			indent = len(line) - len(strings.TrimLeft(line, " "))
+			open = &GuideBlock{Headings: slices.Clone(headings), Lang: strings.TrimSpace(trimmed[3:]), Line: i + 1}
+			for k := len(headings) - 1; k >= 0 && open.Heading == ""; k-- {
+				open.Heading = headings[k]
+			}
+			if m := docsMarker.FindStringSubmatch(prev); m != nil {
+				open.Marker = m[1]
+			}
+			body.Reset()
+			continue
+		}
+		if level, title := headingOf(trimmed); level > 0 {
+			for len(headings) < level {
+				headings = append(headings, "")
+			}
+			headings = headings[:level]
+			headings[level-1] = title
+		}
+		if trimmed != "" {
+			prev = trimmed
+		}
+	}
+	if open != nil {
+		return nil, fmt.Errorf("%s:%d: the code block opened here is never closed", name, open.Line)
+	}
+	return out, nil
+}
 
 // GuideBlocks returns every fenced code block of the Markdown file at path, in order.
 func GuideBlocks(t testing.TB, path string) []GuideBlock {
@@ -30,46 +115,11 @@ func GuideBlocks(t testing.TB, path string) []GuideBlock {
 	if err != nil {
 		t.Fatalf("reading the guide: %v", err)
 	}
-	var (
-		out     []GuideBlock
-		heading string
-		open    *GuideBlock
-		fence   string
-		indent  int
-		body    strings.Builder
-	)
-	for i, line := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(line)
-		if open != nil {
-			if trimmed == fence {
-				open.Text = body.String()
-				out = append(out, *open)
-				open = nil
-				continue
-			}
-			// A fence indented inside a list item indents its content as much: drop that.
-			n := 0
-			for n < indent && n < len(line) && line[n] == ' ' {
-				n++
-			}
-			body.WriteString(line[n:] + "\n")
-			continue
-		}
-		if m := headingLine.FindStringSubmatch(line); m != nil {
-			heading = m[1]
-			continue
-		}
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			fence = trimmed[:3]
-			indent = len(line) - len(strings.TrimLeft(line, " "))
-			open = &GuideBlock{Heading: heading, Lang: strings.TrimSpace(trimmed[3:]), Line: i + 1}
-			body.Reset()
-		}
+	blocks, err := ParseGuide(path, string(b))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if open != nil {
-		t.Fatalf("%s: the code block opened on line %d is never closed", path, open.Line)
-	}
-	return out
+	return blocks
 }
 
 // FindGuideBlock returns the one block of the guide at path under a heading that contains heading,
