@@ -3,6 +3,7 @@ package provider_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -289,16 +290,24 @@ func TestAccFaultSuite(t *testing.T) {
 	})
 	t.Logf("fault suite (%s): %d cases, %d faults fired, %d failed with a clear message, %d orphans; "+
 		"left behind but reported to the user by the provider: %d access tokens, %d application links, %d connectors",
-		cliName(), totals.cases.Load(), totals.faultsFired.Load(), totals.failedClearly.Load(), totals.orphans.Load(),
+		cliLabel(), totals.cases.Load(), totals.faultsFired.Load(), totals.failedClearly.Load(), totals.orphans.Load(),
 		totals.lostTokens.Load(), totals.lostLinks.Load(), totals.lostConnectors.Load())
 }
 
 func cliName() string {
-	p := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if strings.Contains(p, "tofu") {
+	if strings.Contains(os.Getenv("TF_ACC_TERRAFORM_PATH"), "tofu") {
 		return "tofu"
 	}
 	return "terraform"
+}
+
+// cliLabel names the CLI under test in the figures the suites log: the binary's name
+// ("terraform", "terraform-1.16.4", "tofu"), so that runs on two Terraform versions differ.
+func cliLabel() string {
+	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
+		return filepath.Base(p)
+	}
+	return cliName()
 }
 
 // faultConfig renders the suite's configuration for a phase's target.

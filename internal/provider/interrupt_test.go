@@ -188,7 +188,7 @@ func TestAccInterrupt_handshake(t *testing.T) {
 			if m := acctest.Compare(env.Held(), acctest.TrackedBy(res)); !m.Empty() {
 				t.Errorf("the simulators do not hold what the state says: %s", m)
 			}
-			t.Logf("%s: exited %d %s after SIGINT; no live token", cliName(), code, exitedAfter)
+			t.Logf("%s: exited %d %s after SIGINT; no live token", cliLabel(), code, exitedAfter)
 
 			// The next apply completes, and destroy removes everything.
 			if code, out := runCLI(t, dir, rc, "apply", "-auto-approve", "-input=false", "-no-color"); code != 0 {

@@ -230,7 +230,7 @@ func runKillTrial(t *testing.T, bin string, p killPoint) killResult {
 		gone = "all gone after " + r.exitedIn.Round(time.Millisecond).String()
 	}
 	t.Logf("%s: killed at %s; %d provider processes, %d alive after 2 s, %d after 10 s, %s; left that no state holds: %s",
-		cliName(), p.name, r.providers, r.left2s, r.left10s, gone, r.orphans)
+		cliLabel(), p.name, r.providers, r.left2s, r.left10s, gone, r.orphans)
 
 	// Plain applies, following the import commands the errors name.
 	for attempt := 1; attempt <= 4; attempt++ {
@@ -324,5 +324,5 @@ func reportKills(t *testing.T, results []killResult) {
 	t.Logf("kill trials (%s): %d kills, %d provider processes; alive 2 s after the kill %d, after 10 s %d (exit: %s); "+
 		"left that no state holds: %d live tokens, %d links, %d connectors; tokens in state revoked at the exit (renewed by the next apply): %d; "+
 		"tokens not those in state after a plain apply: %d; not recovered by the named import commands: %d",
-		cliName(), len(results), providers, left2s, left10s, exit, tokens, links, connectors, revoked, tokensMismatch, unrecovered)
+		cliLabel(), len(results), providers, left2s, left10s, exit, tokens, links, connectors, revoked, tokensMismatch, unrecovered)
 }

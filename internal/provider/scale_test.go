@@ -128,5 +128,5 @@ resource "jira_align_connector" "scale" {
 		t.Errorf("at most %d creates ran at once, want more than 10 (terraform-exec's default) and at most %d", peak, scaleParallelism)
 	}
 	t.Logf("scale (%s): %d connectors and %d tokens at -parallelism=%d in %s; peak concurrent creates: %d handshakes, %d connector POSTs",
-		cliName(), scaleCount, scaleCount, scaleParallelism, time.Since(start).Round(time.Millisecond), jiraPeak, alignPeak)
+		cliLabel(), scaleCount, scaleCount, scaleParallelism, time.Since(start).Round(time.Millisecond), jiraPeak, alignPeak)
 }

@@ -252,7 +252,7 @@ func TestAccSecrets_notInLogsOrDiagnostics(t *testing.T) {
 		}
 	}
 	t.Logf("secrets in logs (%s): %d log entries scanned (%d at TRACE, %.1f MB; %d test-harness entries skipped), %d diagnostics, %d CLI error outputs, %d secret values; hits: see errors above, none if this test passed",
-		cliName(), scanned, traceLines, float64(len(raw))/(1<<20), skipped, len(diags), len(cliErrors), len(secrets))
+		cliLabel(), scanned, traceLines, float64(len(raw))/(1<<20), skipped, len(diags), len(cliErrors), len(secrets))
 }
 
 // TestAccSecrets_writeOnlyNotInRawState applies the chain with the write-only variants (basic
