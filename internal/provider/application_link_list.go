@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
@@ -120,16 +119,10 @@ func (r *applicationLinkListResource) List(ctx context.Context, req list.ListReq
 
 // includeLink sets the result's resource: the link as the resource's Read would store it.
 func (r *applicationLinkListResource) includeLink(ctx context.Context, api *jiraapi.Client, admin jiraapi.BasicAuth, l jiraapi.ApplicationLink, result *list.ListResult) {
-	m := applicationLinkModel{
-		Timeouts:   timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)},
-		ID:         types.StringValue(l.ID),
-		Name:       types.StringValue(l.Name),
-		RPCURL:     customtypes.NewURL(l.RPCURL),
-		DisplayURL: customtypes.NewURL(l.DisplayURL),
-	}
 	cons, err := api.GetConsumer(ctx, admin, l.ID)
 	switch {
 	case jiraapi.IsNotFound(err):
+		cons = nil
 		result.Diagnostics.AddWarning("Application link without an incoming consumer",
 			fmt.Sprintf("consumer: application link %q (%s) has no incoming consumer, which jira_application_link requires. "+
 				"Configuration generated for it needs a consumer block (consumer_key and public_key_pem) before it validates; "+
@@ -137,9 +130,9 @@ func (r *applicationLinkListResource) includeLink(ctx context.Context, api *jira
 	case err != nil:
 		result.Diagnostics.AddError("Cannot read an application link's incoming consumer", errorDetail(ctx, err))
 		return
-	default:
-		m.Consumer = consumerFromJira(cons)
 	}
+	m := applicationLinkModel{Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}}
+	m.fromAPI(&l, cons)
 	if validators.CheckURL(l.RPCURL) != nil {
 		result.Diagnostics.AddWarning("Application link URL the resource does not accept",
 			fmt.Sprintf("rpc_url: application link %q (%s) points at %q, which jira_application_link does not accept (%v).",

@@ -18,7 +18,6 @@ import (
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/customtypes"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/jiraapi"
-	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
 )
 
@@ -32,22 +31,6 @@ var (
 func NewApplicationLinkResource() resource.Resource { return &applicationLinkResource{} }
 
 type applicationLinkResource struct{ c *clients }
-
-type applicationLinkModel struct {
-	Timeouts   timeouts.Value  `tfsdk:"timeouts"`
-	ID         types.String    `tfsdk:"id"`
-	Name       types.String    `tfsdk:"name"`
-	RPCURL     customtypes.URL `tfsdk:"rpc_url"`
-	DisplayURL customtypes.URL `tfsdk:"display_url"`
-	Consumer   *consumerModel  `tfsdk:"consumer"`
-}
-
-type consumerModel struct {
-	ConsumerKey  types.String          `tfsdk:"consumer_key"`
-	PublicKeyPEM customtypes.PublicKey `tfsdk:"public_key_pem"`
-	Name         types.String          `tfsdk:"name"`
-	Description  types.String          `tfsdk:"description"`
-}
 
 func (r *applicationLinkResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_application_link"
@@ -143,15 +126,6 @@ func (r *applicationLinkResource) Configure(_ context.Context, req resource.Conf
 	r.c = providerClients(req.ProviderData, &resp.Diagnostics)
 }
 
-func (m *consumerModel) api() jiraapi.Consumer {
-	return jiraapi.Consumer{
-		Key:         m.ConsumerKey.ValueString(),
-		Name:        m.Name.ValueString(),
-		Description: m.Description.ValueString(),
-		PublicKey:   m.PublicKeyPEM.ValueString(),
-	}
-}
-
 func (r *applicationLinkResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	api := r.c.needJira(&resp.Diagnostics)
 	admin, _ := r.c.jiraAdmin(&resp.Diagnostics, "jira_application_link")
@@ -167,9 +141,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 		return
 	}
 	ctx = r.c.logContext(ctx)
-	link, err := api.CreateApplicationLink(ctx, admin, jiraapi.ApplicationLink{
-		Name: plan.Name.ValueString(), RPCURL: plan.RPCURL.ValueString(), DisplayURL: plan.DisplayURL.ValueString(), TypeID: "generic",
-	})
+	link, err := api.CreateApplicationLink(ctx, admin, plan.toAPI())
 	if err != nil {
 		var ue *jiraapi.UnconfirmedLinkError
 		if errors.As(err, &ue) && ue.Link != nil {
@@ -190,7 +162,7 @@ func (r *applicationLinkResource) Create(ctx context.Context, req resource.Creat
 				"If Jira did create the link, the next apply reports it with the command that imports it.", link.ID, plan.RPCURL.ValueString()))
 		return
 	}
-	if err := api.PutConsumer(ctx, admin, link.ID, plan.Consumer.api()); err != nil {
+	if err := api.PutConsumer(ctx, admin, link.ID, plan.Consumer.toAPI()); err != nil {
 		// No half-made link: take the link back out before reporting the consumer's failure.
 		if derr := api.DeleteApplicationLink(ctx, admin, link.ID); derr != nil {
 			resp.Diagnostics.AddError("Cannot register the incoming consumer, and cannot remove the new link",
@@ -231,38 +203,17 @@ func (r *applicationLinkResource) Read(ctx context.Context, req resource.ReadReq
 		resp.Diagnostics.AddError("Cannot read the Jira application link", errorDetail(ctx, err))
 		return
 	}
-	prior := state
-	state.Name = types.StringValue(link.Name)
-	state.RPCURL, state.DisplayURL = customtypes.NewURL(link.RPCURL), customtypes.NewURL(link.DisplayURL)
-
 	cons, err := api.GetConsumer(ctx, admin, id)
 	switch {
 	case jiraapi.IsNotFound(err):
-		state.Consumer = nil
+		cons = nil
 	case err != nil:
 		resp.Diagnostics.AddError("Cannot read the application link's incoming consumer", errorDetail(ctx, err))
 		return
-	default:
-		state.Consumer = consumerFromJira(cons)
 	}
+	prior := state
+	state.fromAPI(link, cons)
 	resp.Diagnostics.Append(writeState(ctx, &resp.State, &prior, &state)...)
-}
-
-// consumerFromJira maps the consumer Jira holds into state: its key as a PEM "PUBLIC KEY"
-// block (state keeps its own text when it holds the same key, see customtypes.PublicKey).
-func consumerFromJira(cons *jiraapi.Consumer) *consumerModel {
-	pub := customtypes.NewPublicKey(cons.PublicKey)
-	if k, err := keyutil.ParsePublicKey(cons.PublicKey); err == nil {
-		if p, err := keyutil.PublicKeyPEM(k); err == nil {
-			pub = customtypes.NewPublicKey(p)
-		}
-	}
-	return &consumerModel{
-		ConsumerKey:  types.StringValue(cons.Key),
-		Name:         types.StringValue(cons.Name),
-		Description:  types.StringValue(cons.Description),
-		PublicKeyPEM: pub,
-	}
 }
 
 // Update re-registers the consumer; every other attribute forces replacement.
@@ -279,7 +230,7 @@ func (r *applicationLinkResource) Update(ctx context.Context, req resource.Updat
 	}
 	ctx = r.c.logContext(ctx)
 	plan.ID = state.ID
-	if err := api.PutConsumer(ctx, admin, state.ID.ValueString(), plan.Consumer.api()); err != nil {
+	if err := api.PutConsumer(ctx, admin, state.ID.ValueString(), plan.Consumer.toAPI()); err != nil {
 		addConsumerError(ctx, &resp.Diagnostics, "Cannot update the incoming consumer", err, "")
 		return
 	}

@@ -103,10 +103,14 @@ func fields(c *alignapi.Connector) connectorFields {
 
 // fromAPI maps the connector Jira Align answered into m, which holds the plan (after a create
 // or update) or the prior state (after a read). Every field Jira Align returns comes from the
-// answer; the secrets, which it never returns, and the fields only Terraform knows stay m's.
+// answer; the secrets, which it never returns, and the fields only Terraform knows stay m's. A
+// known id stays as m spells it: the client refuses an answer about another connector.
 func (m *connectorModel) fromAPI(c *alignapi.Connector) {
 	f := fields(c)
-	m.ID, m.Name, m.JiraURL, m.JiraType = f.ID, f.Name, f.JiraURL, f.JiraType
+	if m.ID.IsNull() || m.ID.IsUnknown() {
+		m.ID = f.ID
+	}
+	m.Name, m.JiraURL, m.JiraType = f.Name, f.JiraURL, f.JiraType
 	m.PublicKeyFingerprint, m.CredentialVersion, m.UpdatedAt = f.PublicKeyFingerprint, f.CredentialVersion, f.UpdatedAt
 	switch c.AuthType {
 	case alignapi.AuthBasic:
