@@ -1,5 +1,5 @@
 // Package customtypes holds the provider's string types whose values Terraform should compare by
-// meaning, not by text: a timestamp ("Z" or "+00:00"), a duration ("1h" or "60m"), a URL with or
+// meaning, not by text: a timestamp (one instant at any offset), a duration ("1h" or "60m"), a URL with or
 // without its trailing slash, an RSA public key in any of its encodings. After a read, create or
 // update the framework keeps the prior text when the new value means the same (semantic
 // equality), so the form a peer answers in is never drift.

@@ -24,7 +24,7 @@ type (
 
 // The provider's types and their values.
 type (
-	// Timestamp is an RFC 3339 timestamp; "2031-11-27T22:00:00Z" and "…+00:00" are the same.
+	// Timestamp is an RFC 3339 timestamp; texts naming one instant ("…22:00:00Z", "…23:00:00+01:00") are the same.
 	Timestamp     = Value[timestampKind]
 	TimestampType = Type[timestampKind]
 	// Duration is a positive Go duration; "1h" and "60m" are the same.
