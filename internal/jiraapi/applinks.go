@@ -157,29 +157,11 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 		}
 		switch {
 		case res.StatusCode >= 200 && res.StatusCode < 300:
-			if id := createdLinkID(res.Body); id != "" {
-				created := l
-				created.ID = id
-				if answered := answeredRPCURL(res.Body); answered != "" {
-					// A link object: hand on the rpcUrl it names, so that an answer about
-					// another link (a misrouting proxy) is refused by the caller.
-					created.RPCURL = answered
-				}
-				out = &created
-				return nil
+			created, err := c.createdLink(ctx, admin, l, res)
+			if err != nil {
+				return httpx.Permanent(err)
 			}
-			// Created, but the answer does not say which link: the only link to rpcUrl is it.
-			found, ferr := c.FindApplicationLinkByRPCURL(ctx, admin, l.RPCURL)
-			switch {
-			case ferr != nil:
-				return httpx.Permanent(fmt.Errorf("%s: Jira answered HTTP %d but its answer names no link id, and looking the link to %s up failed: %w",
-					call, res.StatusCode, l.RPCURL, ferr))
-			case found == nil:
-				return httpx.Permanent(&HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
-					"Jira answered that it created the link, but its answer names no link id and Jira lists no application link to %s", l.RPCURL)})
-			}
-			debug(ctx, "application link create answer named no id; found the link by rpc_url", map[string]any{"call": call, "id": found.ID})
-			out = found
+			out = created
 			return nil
 		case res.StatusCode == http.StatusConflict && ambiguous:
 			// The conflict may be the lost attempt's own link.
@@ -203,6 +185,32 @@ func (c *Client) CreateApplicationLink(ctx context.Context, admin BasicAuth, l A
 		return nil, err
 	}
 	return out, nil
+}
+
+// createdLink is the link a successful create answered: the id the answer names (with the
+// rpcUrl it names, so that an answer about another link, from a misrouting proxy, is refused by
+// the caller), else the one link to l's rpcUrl.
+func (c *Client) createdLink(ctx context.Context, admin BasicAuth, l ApplicationLink, res *httpx.Response) (*ApplicationLink, error) {
+	const call = "create Jira application link"
+	if id := createdLinkID(res.Body); id != "" {
+		created := l
+		created.ID = id
+		if answered := answeredRPCURL(res.Body); answered != "" {
+			created.RPCURL = answered
+		}
+		return &created, nil
+	}
+	found, err := c.FindApplicationLinkByRPCURL(ctx, admin, l.RPCURL)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: Jira answered HTTP %d but its answer names no link id, and looking the link to %s up failed: %w",
+			call, res.StatusCode, l.RPCURL, err)
+	case found == nil:
+		return nil, &HTTPError{Call: call, StatusCode: res.StatusCode, Message: fmt.Sprintf(
+			"Jira answered that it created the link, but its answer names no link id and Jira lists no application link to %s", l.RPCURL)}
+	}
+	debug(ctx, "application link create answer named no id; found the link by rpc_url", map[string]any{"call": call, "id": found.ID})
+	return found, nil
 }
 
 // afterLostCreate decides, after a create attempt whose outcome is unknown (cause), whether that

@@ -302,6 +302,13 @@ func (c *Client) approve(ctx context.Context, consumer OAuthConsumer, approver B
 	if nj := c.classifyPeer(endpointApproval, http.MethodPost, pathAuthorize, res.StatusCode, res.Header, res.Body); nj != nil {
 		return "", nj
 	}
+	return approvalAnswer(consumer, approver, reqToken, res, s)
+}
+
+// approvalAnswer reads Jira's answer to the approval: the verifier from a 302 Found, else what
+// went wrong and whether starting the handshake again can help.
+func approvalAnswer(consumer OAuthConsumer, approver BasicAuth, reqToken string, res *httpx.Response, s *redact.Set) (string, error) {
+	const call = callApproval
 	switch {
 	case res.StatusCode == http.StatusFound:
 		// Only a 302 Found carries the verifier: another redirect is not Jira approving.
@@ -416,43 +423,8 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 		debug(ctx, "access token answered", map[string]any{"consumer_key": consumer.Key, "status": res.StatusCode})
 	}
 	if err != nil {
-		if res == nil {
-			if tlsTrustError(call, err) != nil {
-				return nil, transportError(ctx, call, err) // nothing was sent
-			}
-			if ctx.Err() != nil {
-				// The request may have reached Jira, which may issue the token anyway.
-				return nil, &unconfirmedError{err: transportError(ctx, call, err)}
-			}
-			// Jira may have issued a token we never saw; nothing can revoke it. Start again,
-			// and count the exchange so that the user is told.
-			return nil, &restartError{err: fmt.Errorf("%s: %w", call, err), unconfirmed: true}
-		}
-		if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathAccessToken, res.StatusCode, res.Header, res.Body); nj != nil {
-			return nil, nj
-		}
-		if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(reqToken, reqSecret, verifier)); oe != nil {
-			switch oe.Problem {
-			case ProblemNonceUsed, ProblemTokenExpired:
-				return nil, &restartError{err: oe}
-			}
-			return nil, oe
-		}
-		switch {
-		case httpx.RetryableStatus(res.StatusCode):
-			// 429 and 503 say Jira did not act; any other 5xx (often from a proxy) may hide an
-			// issued token.
-			notActed := res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable
-			return nil, &restartError{err: unexpectedStatus(call, res.StatusCode, res.Header, res.Body),
-				after: httpx.RetryAfter(res.Header, time.Now()), unconfirmed: !notActed}
-		case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated:
-			// Jira answered success, so it issued a token, but the answer is unreadable (garbled
-			// or cut short on the way): start again, and count the lost token.
-			return nil, &restartError{err: fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode), unconfirmed: true}
-		}
-		return nil, unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+		return nil, c.accessTokenFailure(ctx, consumer, res, err, reqToken, reqSecret, verifier)
 	}
-
 	tok := &AccessToken{Token: at, Secret: as}
 	if ctx.Err() != nil {
 		return nil, c.revokeOrphan(ctx, consumer, tok, ctxError(ctx, call))
@@ -460,6 +432,57 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 	if res == nil { // cannot happen: the library succeeded, so a response went through rec
 		return nil, c.revokeOrphan(ctx, consumer, tok, fmt.Errorf("%s: the answer was not recorded", call))
 	}
+	if err := readAccessToken(ctx, consumer, res, sent, tok); err != nil {
+		return nil, c.revokeOrphan(ctx, consumer, tok, err)
+	}
+	return tok, nil
+}
+
+// accessTokenFailure tells what a failed access-token exchange means: whether Jira may have
+// issued a token (unconfirmedError, or a restartError that counts it) and whether starting the
+// handshake again can help. res is Jira's answer, nil when none came back.
+func (c *Client) accessTokenFailure(ctx context.Context, consumer OAuthConsumer, res *recordedResponse, err error, reqToken, reqSecret, verifier string) error {
+	const call = callAccessToken
+	if res == nil {
+		if tlsTrustError(call, err) != nil {
+			return transportError(ctx, call, err) // nothing was sent
+		}
+		if ctx.Err() != nil {
+			// The request may have reached Jira, which may issue the token anyway.
+			return &unconfirmedError{err: transportError(ctx, call, err)}
+		}
+		// Jira may have issued a token we never saw; nothing can revoke it. Start again,
+		// and count the exchange so that the user is told.
+		return &restartError{err: fmt.Errorf("%s: %w", call, err), unconfirmed: true}
+	}
+	if nj := c.classifyPeer(endpointOAuth, http.MethodPost, pathAccessToken, res.StatusCode, res.Header, res.Body); nj != nil {
+		return nj
+	}
+	if oe := oauthProblem(call, consumer.Key, res.StatusCode, res.Header, res.Body, redact.FromContext(ctx).With(reqToken, reqSecret, verifier)); oe != nil {
+		switch oe.Problem {
+		case ProblemNonceUsed, ProblemTokenExpired:
+			return &restartError{err: oe}
+		}
+		return oe
+	}
+	switch {
+	case httpx.RetryableStatus(res.StatusCode):
+		// 429 and 503 say Jira did not act; any other 5xx (often from a proxy) may hide an
+		// issued token.
+		notActed := res.StatusCode == http.StatusTooManyRequests || res.StatusCode == http.StatusServiceUnavailable
+		return &restartError{err: unexpectedStatus(call, res.StatusCode, res.Header, res.Body),
+			after: httpx.RetryAfter(res.Header, time.Now()), unconfirmed: !notActed}
+	case res.StatusCode == http.StatusOK || res.StatusCode == http.StatusCreated:
+		// Jira answered success, so it issued a token, but the answer is unreadable (garbled
+		// or cut short on the way): start again, and count the lost token.
+		return &restartError{err: fmt.Errorf("%s: Jira's answer (HTTP %d) lacks oauth_token or oauth_token_secret", call, res.StatusCode), unconfirmed: true}
+	}
+	return unexpectedStatus(call, res.StatusCode, res.Header, res.Body)
+}
+
+// readAccessToken completes tok from Jira's answer: the token and secret as the trimmed body
+// gives them, the session handle and the lifetimes (counted from sent, when the request left).
+func readAccessToken(ctx context.Context, consumer OAuthConsumer, res *recordedResponse, sent time.Time, tok *AccessToken) error {
 	// The library parses the body as it is, so a peer that ends its answer with a newline would
 	// leave that newline in the last value (the token secret when the optional fields are
 	// absent). Parse the trimmed body, as the library does for the request token, and take the
@@ -471,7 +494,7 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 	tok.SessionHandle = vals.Get(paramSessionHandle)
 	d, ok, err := lifetime(vals, paramExpiresIn)
 	if err != nil {
-		return nil, c.revokeOrphan(ctx, consumer, tok, fmt.Errorf("%s: %w", call, err))
+		return fmt.Errorf("%s: %w", callAccessToken, err)
 	}
 	if !ok {
 		d = DefaultAccessTokenLifetime
@@ -484,7 +507,7 @@ func (c *Client) accessToken(ctx context.Context, consumer OAuthConsumer, reqTok
 	} else if ok {
 		tok.AuthorizationExpiresAt = sent.Add(d).UTC()
 	}
-	return tok, nil
+	return nil
 }
 
 // graceContext returns a context that ends grace after ctx does (or when release is called), for
