@@ -199,9 +199,12 @@ func faultCases() []faultCase {
 		faultCase{
 			// The exchange was sent when the provider gave up: it cannot know whether Jira issued
 			// a token, so the error says one may exist and where to revoke it. (Here the
-			// simulator sees the client leave during the delay and issues none.)
+			// simulator sees the client leave during the delay and issues none. The client leaves
+			// when the create timeout (2 s) and the exchange's grace (2 s) have passed, about 4 s
+			// into the create: a 4 s delay would end only the handshake's first legs later, a
+			// margin a loaded machine can eat, so the delay outlasts that by seconds.)
 			name: "token-create-timeout/access-token", phase: phaseCreate, tokenExtra: createTimeout2s,
-			jiraRules: []simfault.Rule{{Kind: simfault.Latency, Delay: 4 * time.Second, Method: "POST", PathContains: "/oauth/access-token"}},
+			jiraRules: []simfault.Rule{{Kind: simfault.Latency, Delay: 8 * time.Second, Method: "POST", PathContains: "/oauth/access-token"}},
 			wantErr:   regexp.MustCompile(`(?s)OAuth access token: context deadline exceeded.*Jira may have issued an access token.*never received.*revoke it in Jira.*Timed out: the create did not finish within its create timeout \(2s\)`),
 		},
 		faultCase{
