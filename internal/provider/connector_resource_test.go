@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -484,5 +485,57 @@ func TestAccConnector_nameConflict(t *testing.T) {
 				strings.Replace(basicConnector("DUP", "https://jira.example.com", "data_center", "u", "p"), `"test"`, `"other"`, 1),
 			ExpectError: regexp.MustCompile(`(?s)already exists.*import`),
 		}},
+	})
+}
+
+// What Jira Align says in other words than the configuration is not drift: a timestamp it
+// answers in UTC ("…22:00:00Z" for a configured "…23:00:00+01:00"), a URL it answers without
+// the trailing slash. The apply succeeds, state keeps the configuration's text, and no plan
+// shows a change (resource.Test plans again after every step and fails on any diff).
+func TestAccConnector_sameMeaningIsNotDrift(t *testing.T) {
+	acctest.PreCheck(t)
+	env := acctest.New(t)
+	cfg := env.ProviderBlock() + strings.NewReplacer(
+		`"https://jira.example.com"`, `"https://jira.example.com/"`,
+		`"2031-11-27T22:00:00Z"`, `"2031-11-27T23:00:00+01:00"`,
+	).Replace(oauthConnector(t, "same-meaning", 1, "JiraAlignSame", "tok-same"))
+	want := time.Date(2031, 11, 27, 22, 0, 0, 0, time.UTC)
+	var id int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories(),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(connAddr, "jira_url", "https://jira.example.com/"),
+					resource.TestCheckResourceAttr(connAddr, "oauth1.access_token_expires_at", "2031-11-27T23:00:00+01:00"),
+					func(s *terraform.State) error {
+						c := stored(t, env, s)
+						id = c.ID
+						if c.AccessTokenExpiresAt == nil || !c.AccessTokenExpiresAt.Equal(want) {
+							return fmt.Errorf("Jira Align holds access token expiry %v, want %v", c.AccessTokenExpiresAt, want)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// Jira Align drops the trailing slash (as a peer that normalises URLs would).
+				PreConfig: func() {
+					must(t, env.Align.EditConnector(id, func(c *alignsim.StoredConnector) { c.JiraURL = strings.TrimRight(c.JiraURL, "/") }))
+				},
+				Config:           cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(connAddr, "jira_url", "https://jira.example.com/"),
+					func(s *terraform.State) error {
+						if c := stored(t, env, s); c.JiraURL != "https://jira.example.com" {
+							return fmt.Errorf("Jira Align holds jira_url %q, want it without the slash", c.JiraURL)
+						}
+						return nil
+					},
+				),
+			},
+		},
 	})
 }
