@@ -108,11 +108,5 @@ func (v Value[K]) StringSemanticEquals(ctx context.Context, next basetypes.Strin
 	return k.same(ctx, a, b)
 }
 
-// StringOf is a known value of kind K holding s as given.
-func StringOf[K kind](s string) Value[K] { return Value[K]{StringValue: basetypes.NewStringValue(s)} }
-
-// NullOf is a null value of kind K.
-func NullOf[K kind]() Value[K] { return Value[K]{StringValue: basetypes.NewStringNull()} }
-
-// UnknownOf is an unknown value of kind K.
-func UnknownOf[K kind]() Value[K] { return Value[K]{StringValue: basetypes.NewStringUnknown()} }
+// stringOf is a known value of kind K holding s as given.
+func stringOf[K kind](s string) Value[K] { return Value[K]{StringValue: basetypes.NewStringValue(s)} }

@@ -46,13 +46,13 @@ func TestSemanticEquality(t *testing.T) {
 		same  func(a, b string) bool
 		pairs []pair
 	}{
-		{"timestamp", sameBy(NewTimestampString), []pair{
+		{"timestamp", sameBy(stringOf[timestampKind]), []pair{
 			{"2031-11-27T22:00:00Z", "2031-11-27T22:00:00+00:00", true},
 			{"2031-11-27T23:00:00+01:00", "2031-11-27T22:00:00Z", true},
 			{"2031-11-27T22:00:01Z", "2031-11-27T22:00:00Z", false},
 			{"soon", "2031-11-27T22:00:00Z", false},
 		}},
-		{"duration", sameBy(NewDuration), []pair{{"1h", "60m", true}, {"720h", "30m", false}, {"-1h", "-60m", false}, {"1h", "1 hour", false}}},
+		{"duration", sameBy(stringOf[durationKind]), []pair{{"1h", "60m", true}, {"720h", "30m", false}, {"-1h", "-60m", false}, {"1h", "1 hour", false}}},
 		{"url", sameBy(NewURL), []pair{
 			{"https://jira.example.com/", "https://jira.example.com", true},
 			{"https://jira.example.com/jira//", "https://jira.example.com/jira", true},
@@ -67,7 +67,7 @@ func TestSemanticEquality(t *testing.T) {
 			}
 		}
 	}
-	if ok, d := NewURL("https://a").StringSemanticEquals(ctx, NewDuration("1h")); ok || !d.HasError() {
+	if ok, d := NewURL("https://a").StringSemanticEquals(ctx, stringOf[durationKind]("1h")); ok || !d.HasError() {
 		t.Errorf("a URL compared with a duration: same=%v, diagnostics %v", ok, d)
 	}
 }
@@ -100,7 +100,7 @@ func TestRoundTripAndAccessors(t *testing.T) {
 	if s := (TimestampType{}).String(); s != "customtypes.TimestampType" {
 		t.Errorf("String() = %q", s)
 	}
-	if tm, ok := TimeOf(NewTimestampString("2027-03-01T00:00:00+01:00")); !ok || !tm.Equal(time.Date(2027, 2, 28, 23, 0, 0, 0, time.UTC)) {
+	if tm, ok := TimeOf(stringOf[timestampKind]("2027-03-01T00:00:00+01:00")); !ok || !tm.Equal(time.Date(2027, 2, 28, 23, 0, 0, 0, time.UTC)) {
 		t.Errorf("TimeOf = %v %v", tm, ok)
 	}
 	if _, ok := TimeOf(NullTimestamp()); ok {
@@ -113,10 +113,10 @@ func TestRoundTripAndAccessors(t *testing.T) {
 	if got := TimestampOrNull(&at).ValueString(); got != "2031-11-27T22:00:00Z" {
 		t.Errorf("TimestampOrNull = %q, want UTC", got)
 	}
-	if d, ok := DurationOf(NewDuration("90m")); !ok || d != 90*time.Minute {
+	if d, ok := DurationOf(stringOf[durationKind]("90m")); !ok || d != 90*time.Minute {
 		t.Errorf("DurationOf = %v %v", d, ok)
 	}
-	if _, ok := DurationOf(NewDuration("-1h")); ok {
+	if _, ok := DurationOf(stringOf[durationKind]("-1h")); ok {
 		t.Error("a negative duration has a length")
 	}
 }

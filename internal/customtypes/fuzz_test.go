@@ -17,7 +17,7 @@ func FuzzSemanticEquals(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	kinds := map[string]func(a, b string) bool{
-		"timestamp": sameBy(NewTimestampString), "duration": sameBy(NewDuration),
+		"timestamp": sameBy(stringOf[timestampKind]), "duration": sameBy(stringOf[durationKind]),
 		"url": sameBy(NewURL), "public key": sameBy(NewPublicKey),
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {

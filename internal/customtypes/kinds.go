@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/jira-align-tf/terraform-provider-jira/internal/keyutil"
 	"github.com/jira-align-tf/terraform-provider-jira/internal/validators"
@@ -76,31 +77,20 @@ func (publicKeyKind) same(_ context.Context, a, b string) (bool, diag.Diagnostic
 }
 
 // NewURL is a known URL holding s as given.
-func NewURL(s string) URL { return StringOf[urlKind](s) }
+func NewURL(s string) URL { return stringOf[urlKind](s) }
 
 // NewPublicKey is a known PublicKey holding s as given.
-func NewPublicKey(s string) PublicKey { return StringOf[publicKeyKind](s) }
-
-// NewDuration is a known Duration holding s as given.
-func NewDuration(s string) Duration { return StringOf[durationKind](s) }
-
-// NewTimestampString is a known Timestamp holding s as given.
-func NewTimestampString(s string) Timestamp { return StringOf[timestampKind](s) }
+func NewPublicKey(s string) PublicKey { return stringOf[publicKeyKind](s) }
 
 // NullTimestamp is a null Timestamp.
-func NullTimestamp() Timestamp { return NullOf[timestampKind]() }
+func NullTimestamp() Timestamp { return Timestamp{StringValue: basetypes.NewStringNull()} }
 
-// NewTimestamp is a known Timestamp: t in RFC 3339, UTC.
-func NewTimestamp(t time.Time) Timestamp {
-	return StringOf[timestampKind](t.UTC().Format(time.RFC3339))
-}
-
-// TimestampOrNull is NewTimestamp(*t), or null for nil.
+// TimestampOrNull is *t in RFC 3339, UTC, or null for nil.
 func TimestampOrNull(t *time.Time) Timestamp {
 	if t == nil {
-		return NullOf[timestampKind]()
+		return NullTimestamp()
 	}
-	return NewTimestamp(*t)
+	return stringOf[timestampKind](t.UTC().Format(time.RFC3339))
 }
 
 // TimeOf returns the instant of a known, valid Timestamp.
