@@ -91,7 +91,7 @@ func (r *applicationLinkListResource) List(ctx context.Context, req list.ListReq
 		}
 		n := int64(0)
 		for _, l := range links {
-			if l.TypeID != "generic" {
+			if l.TypeID != jiraapi.DefaultLinkType {
 				continue
 			}
 			if want := cfg.RPCURL.ValueString(); want != "" && jiraapi.SameLinkURL(l.RPCURL) != jiraapi.SameLinkURL(want) {
@@ -133,10 +133,10 @@ func (r *applicationLinkListResource) includeLink(ctx context.Context, api *jira
 	}
 	m := applicationLinkModel{Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutAttrTypes)}}
 	m.fromAPI(&l, cons)
-	if validators.CheckURL(l.RPCURL) != nil {
+	if err := validators.CheckURL(l.RPCURL); err != nil {
 		result.Diagnostics.AddWarning("Application link URL the resource does not accept",
 			fmt.Sprintf("rpc_url: application link %q (%s) points at %q, which jira_application_link does not accept (%v).",
-				l.Name, l.ID, l.RPCURL, validators.CheckURL(l.RPCURL)))
+				l.Name, l.ID, l.RPCURL, err))
 	}
 	result.Diagnostics.Append(result.Resource.Set(ctx, &m)...)
 }

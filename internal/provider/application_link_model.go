@@ -32,7 +32,7 @@ type consumerModel struct {
 
 // toAPI is the link a create sends.
 func (m *applicationLinkModel) toAPI() jiraapi.ApplicationLink {
-	return jiraapi.ApplicationLink{Name: m.Name.ValueString(), RPCURL: m.RPCURL.ValueString(), DisplayURL: m.DisplayURL.ValueString(), TypeID: "generic"}
+	return jiraapi.ApplicationLink{Name: m.Name.ValueString(), RPCURL: m.RPCURL.ValueString(), DisplayURL: m.DisplayURL.ValueString(), TypeID: jiraapi.DefaultLinkType}
 }
 
 // fromAPI maps the link Jira holds and its incoming consumer (nil when it has none) into m. A

@@ -265,12 +265,12 @@ func (c *clients) configureExpiryWarning(cfg providerModel, diags *diag.Diagnost
 func (c *clients) configureAlign(cfg providerModel, diags *diag.Diagnostics) string {
 	alignURL := valueOrEnv(cfg.AlignURL, EnvAlignURL)
 	alignToken := valueOrEnv(cfg.AlignAPIToken, EnvAlignAPIToken)
+	urlErr := validators.CheckURL(alignURL)
 	switch {
 	case alignURL == "":
 		c.alignErr = fmt.Sprintf("Set align_url in the provider block or the environment variable %s to your Jira Align base URL.", EnvAlignURL)
-	case validators.CheckURL(alignURL) != nil:
-		diags.AddAttributeError(path.Root("align_url"), "Invalid align_url",
-			fmt.Sprintf("align_url (or %s): %v", EnvAlignURL, validators.CheckURL(alignURL)))
+	case urlErr != nil:
+		diags.AddAttributeError(path.Root("align_url"), "Invalid align_url", fmt.Sprintf("align_url (or %s): %v", EnvAlignURL, urlErr))
 	case alignToken == "":
 		c.alignErr = fmt.Sprintf("Set align_api_token in the provider block or the environment variable %s to a Jira Align API token with admin rights on connectors.", EnvAlignAPIToken)
 	default:
@@ -287,12 +287,12 @@ func (c *clients) configureAlign(cfg providerModel, diags *diag.Diagnostics) str
 // resources that need them cannot run (jiraErr).
 func (c *clients) configureJira(cfg providerModel, diags *diag.Diagnostics) {
 	jiraURL := valueOrEnv(cfg.JiraURL, EnvJiraURL)
+	urlErr := validators.CheckURL(jiraURL)
 	switch {
 	case jiraURL == "":
 		c.jiraErr = fmt.Sprintf("Set jira_url in the provider block or the environment variable %s to your Jira base URL (or jira_url on the resource).", EnvJiraURL)
-	case validators.CheckURL(jiraURL) != nil:
-		diags.AddAttributeError(path.Root("jira_url"), "Invalid jira_url",
-			fmt.Sprintf("jira_url (or %s): %v", EnvJiraURL, validators.CheckURL(jiraURL)))
+	case urlErr != nil:
+		diags.AddAttributeError(path.Root("jira_url"), "Invalid jira_url", fmt.Sprintf("jira_url (or %s): %v", EnvJiraURL, urlErr))
 	default:
 		jc, err := jiraapi.New(jiraURL, c.http)
 		if err != nil {
