@@ -84,7 +84,7 @@ func completeBlocks(name, markdown string) ([]docConfig, error) {
 			continue
 		}
 		out = append(out, docConfig{
-			name:         fmt.Sprintf("%s:%d (%s)", name, b.Line, b.Heading),
+			name:         fmt.Sprintf("%s:%d (%s)", name, b.Line, b.Heading()),
 			text:         b.Text,
 			validateOnly: b.Marker == "validate-only",
 		})

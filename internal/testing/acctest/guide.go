@@ -14,8 +14,6 @@ import (
 // as the guide prints it instead of a copy that could drift from it. Every test that reads a
 // guide reads it through ParseGuide.
 type GuideBlock struct {
-	// Heading is the text of the nearest heading above the block, without its #s.
-	Heading string
 	// Headings are the headings the block sits under: Headings[i] is the current heading of
 	// level i+1 ("" where the guide skips a level).
 	Headings []string
@@ -28,6 +26,16 @@ type GuideBlock struct {
 	// Marker is the name in a "<!-- docs-test: name … -->" comment on the last non-blank line
 	// before the block, if there is one.
 	Marker string
+}
+
+// Heading is the text of the nearest heading above the block, without its #s.
+func (b GuideBlock) Heading() string {
+	for i := len(b.Headings) - 1; i >= 0; i-- {
+		if b.Headings[i] != "" {
+			return b.Headings[i]
+		}
+	}
+	return ""
 }
 
 // In reports whether the block sits in the section whose heading of the given level is title.
@@ -82,9 +90,6 @@ func ParseGuide(name, markdown string) ([]GuideBlock, error) {
 			fence = trimmed[:3]
 			indent = len(line) - len(strings.TrimLeft(line, " "))
 			open = &GuideBlock{Headings: slices.Clone(headings), Lang: strings.TrimSpace(trimmed[3:]), Line: i + 1}
-			for k := len(headings) - 1; k >= 0 && open.Heading == ""; k-- {
-				open.Heading = headings[k]
-			}
 			if m := docsMarker.FindStringSubmatch(prev); m != nil {
 				open.Marker = m[1]
 			}
@@ -128,7 +133,7 @@ func FindGuideBlock(t testing.TB, path, heading, lang, contains string) GuideBlo
 	t.Helper()
 	var found []GuideBlock
 	for _, b := range GuideBlocks(t, path) {
-		if strings.Contains(b.Heading, heading) && b.Lang == lang && strings.Contains(b.Text, contains) {
+		if strings.Contains(b.Heading(), heading) && b.Lang == lang && strings.Contains(b.Text, contains) {
 			found = append(found, b)
 		}
 	}
