@@ -3,6 +3,7 @@ package alignsim
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -123,11 +124,7 @@ func (s *Server) Advance(d time.Duration) {
 func (s *Server) RequestCounts() map[string]int64 {
 	s.countMu.Lock()
 	defer s.countMu.Unlock()
-	out := make(map[string]int64, len(s.counts))
-	for k, v := range s.counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.counts)
 }
 
 // TotalRequests returns the number of requests received, including those to
@@ -188,11 +185,7 @@ func (s *Server) AddConnector(c StoredConnector) (StoredConnector, error) {
 func (s *Server) UserAgents() map[string]int64 {
 	s.countMu.Lock()
 	defer s.countMu.Unlock()
-	out := make(map[string]int64, len(s.userAgents))
-	for k, v := range s.userAgents {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.userAgents)
 }
 
 // LastUserAgent returns the User-Agent of the latest request ("" before the first).

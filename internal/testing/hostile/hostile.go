@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -146,22 +147,14 @@ func (p *Peer) Hits(method, path string) int {
 func (p *Peer) AllHits() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.hits))
-	for k, v := range p.hits {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.hits)
 }
 
 // Fired returns how many times each behaviour was applied.
 func (p *Peer) Fired() map[Behaviour]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[Behaviour]int, len(p.fired))
-	for k, v := range p.fired {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.fired)
 }
 
 // Sent returns how many bytes the endless and trickling behaviours have written.

@@ -6,6 +6,7 @@ package simfault
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -130,11 +131,7 @@ func (in *Injector) Clear() {
 func (in *Injector) Fired() map[Kind]int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	out := make(map[Kind]int, len(in.fired))
-	for k, v := range in.fired {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(in.fired)
 }
 
 // Pending reports how many firings the active rules still have.
